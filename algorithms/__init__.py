@@ -1,0 +1,17 @@
+"""Batched optimizers of the notes under one small protocol (see ``algorithms.protocol``).
+
+Built-in algorithm factories are registered in ``ALGORITHMS`` by the name a spec uses;
+``torch_optimizer`` wraps any ``torch.optim.Optimizer`` subclass; ``run`` produces a ``Trace``.
+"""
+from algorithms.protocol import Algorithm, HyperParameter, Oracle, Schedule, as_schedule
+from algorithms.run import ProtocolError, Trace, run
+from algorithms.sgd import GD, SGD, MinibatchSGD
+from algorithms.torch_optim import TorchOptimizer, torch_optimizer
+
+#: Built-in algorithm factories by name.
+ALGORITHMS = {"GD": GD, "SGD": SGD, "MinibatchSGD": MinibatchSGD}
+
+__all__ = [
+    "ALGORITHMS", "GD", "SGD", "Algorithm", "HyperParameter", "MinibatchSGD", "Oracle",
+    "ProtocolError", "Schedule", "TorchOptimizer", "Trace", "as_schedule", "run", "torch_optimizer",
+]

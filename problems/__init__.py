@@ -1,0 +1,25 @@
+"""Problem families with certified constants, and stochastic gradient oracles (DESIGN.md).
+
+Every family builds B instances at once (``family.sample(B, d, generator, device, dtype)``) and
+declares the classes of CATALOG.md it belongs to; every oracle binds to a batch and declares
+the noise classes it satisfies with exact constants.
+"""
+from problems._batch import CLASS_TAGS, Family, ProblemBatch
+from problems.cosine_wells import CosineWells
+from problems.oracles import BoundOracle, Exact, GaussianNoise, SphereNoise
+from problems.pseudo_huber import PseudoHuber
+from problems.quadratic import Quadratic
+
+#: The registered families, by name.
+FAMILIES: dict[str, Family] = {
+    f.name: f for f in (Quadratic(strongly_convex=False), Quadratic(strongly_convex=True),
+                        PseudoHuber(), CosineWells())
+}
+
+#: The registered oracles, by name.
+ORACLES = {o.name: o for o in (Exact(), GaussianNoise(), SphereNoise())}
+
+__all__ = [
+    "CLASS_TAGS", "FAMILIES", "ORACLES", "BoundOracle", "CosineWells", "Exact", "Family",
+    "GaussianNoise", "ProblemBatch", "PseudoHuber", "Quadratic", "SphereNoise",
+]

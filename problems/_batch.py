@@ -1,0 +1,58 @@
+"""The batch API every problem family implements.
+
+A family builds B instances at once as torch tensors; every instance carries certified constants
+(exact values or proven upper bounds) that the theorems of the notes need. DESIGN.md, problems/.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Protocol
+
+import torch
+
+Tensor = torch.Tensor
+
+#: Class tags of CATALOG.md that a family or an oracle can declare.
+CLASS_TAGS = frozenset({
+    "cvx", "sc", "smooth", "lip", "lb", "minimizer", "var", "bdd", "exact",
+})
+
+
+@dataclass(frozen=True)
+class ProblemBatch:
+    """B instances of one family, all of dimension d, on one device and dtype.
+
+    ``loss(w)`` and ``grad(w)`` take iterates of shape (B, R, d) (R replicas per instance) and
+    return shapes (B, R) and (B, R, d). ``constants`` maps a name (H, mu, G, D, Delta, Lstar, ...)
+    to a tensor of shape (B,). ``w1`` has shape (B, d); ``w_star`` too, or is None when the
+    family has no certified minimiser. ``params`` holds what rebuilds the batch exactly.
+    """
+
+    family: str
+    classes: frozenset[str]
+    loss: Callable[[Tensor], Tensor]
+    grad: Callable[[Tensor], Tensor]
+    constants: Mapping[str, Tensor]
+    w1: Tensor
+    w_star: Tensor | None
+    params: Mapping[str, Any]
+    describe: Callable[[int], dict[str, Any]] = field(repr=False, default=lambda b: {})
+
+    @property
+    def batch_size(self) -> int:
+        return int(self.w1.shape[0])
+
+    @property
+    def dim(self) -> int:
+        return int(self.w1.shape[1])
+
+
+class Family(Protocol):
+    """A problem family: ``sample`` builds a batch from a seeded torch.Generator."""
+
+    name: str
+    classes: frozenset[str]
+
+    def sample(self, batch_size: int, dim: int, generator: torch.Generator,
+               device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> ProblemBatch:
+        ...

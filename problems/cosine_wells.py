@@ -1,0 +1,63 @@
+"""Rotated separable cosine wells: smooth, non-convex, Lipschitz, bounded below by 0.
+
+L(w) = sum_j alpha_j (1 - cos(omega_j u_j)), u = Q^T (w - m). inf L = 0 exactly (at u = 0 and
+its periodic copies). In the rotated coordinates the Hessian is diag(alpha omega^2 cos(omega u)),
+so H = max_j alpha_j omega_j^2 exactly (attained at u = 0) and the Hessian has eigenvalues down
+to -H (non-convex); grad has coordinates alpha_j omega_j sin(omega_j u_j), so
+G = sqrt(sum_j alpha_j^2 omega_j^2) exactly (attained at u_j = pi / (2 omega_j)).
+Used by the non-convex results (L5.6, L5.7, T5.8, T6.1, L13.2).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from problems import _random as rnd
+from problems._batch import ProblemBatch
+
+Tensor = torch.Tensor
+
+
+class CosineWells:
+    """Family of rotated separable cosine wells."""
+
+    name = "cosine-wells"
+    classes = frozenset({"smooth", "lip", "lb"})
+
+    def sample(self, batch_size: int, dim: int, generator: torch.Generator,
+               device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> ProblemBatch:
+        B, d = batch_size, dim
+        alpha = rnd.log_uniform((B, d), 0.1, 10.0, generator, device, dtype)
+        omega = rnd.log_uniform((B, d), 0.3, 3.0, generator, device, dtype)
+        Q = rnd.orthogonal(B, d, generator, device, dtype)
+        m = rnd.normal((B, d), generator, device, dtype)
+        r = rnd.log_uniform((B, 1), 0.1, 10.0, generator, device, dtype)
+        w1 = m + r * rnd.random_radius_directions(B, d, generator, device, dtype)
+
+        def coords(w: Tensor) -> Tensor:
+            return torch.einsum("brd,bde->bre", w - m[:, None, :], Q)
+
+        def loss(w: Tensor) -> Tensor:
+            u = coords(w)
+            return (alpha[:, None, :] * (1 - torch.cos(omega[:, None, :] * u))).sum(-1)
+
+        def grad(w: Tensor) -> Tensor:
+            u = coords(w)
+            gu = alpha[:, None, :] * omega[:, None, :] * torch.sin(omega[:, None, :] * u)
+            return torch.einsum("bre,bde->brd", gu, Q)
+
+        Lstar = torch.zeros(B, device=device, dtype=dtype)
+        constants = {
+            "H": (alpha * omega ** 2).max(dim=-1).values,
+            "G": torch.sqrt((alpha ** 2 * omega ** 2).sum(-1)),
+            "Delta": loss(w1[:, None, :])[:, 0],
+            "Lstar": Lstar,
+        }
+
+        def describe(b: int) -> dict[str, Any]:
+            return {"alpha": alpha[b].tolist(), "omega": omega[b].tolist(), "m": m[b].tolist(),
+                    "w1": w1[b].tolist()}
+
+        return ProblemBatch(self.name, self.classes, loss, grad, constants, w1, None,
+                            {"family": self.name, "batch_size": B, "dim": d}, describe)

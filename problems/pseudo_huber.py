@@ -1,0 +1,72 @@
+"""Pseudo-Huber regression: a smooth, convex, Lipschitz family that is not quadratic.
+
+L(w) = (1/n) sum_i delta^2 (sqrt(1 + r_i^2/delta^2) - 1), r = A w - b, b = A w_true, A (n x d)
+Gaussian with column scales, n >= d, so w* = w_true is the unique minimiser and L* = 0 exactly.
+phi(r) = delta^2 (sqrt(1 + r^2/delta^2) - 1) has |phi'| < delta and 0 < phi'' <= 1 (= 1 at r = 0):
+- H = ||A||_op^2 / n exactly (the Hessian A^T diag(phi'') A / n is largest at w*);
+- G = delta min(mean_i ||a_i||, ||A||_op / sqrt(n)), a proven upper bound on ||grad L||.
+Used by T2.4, T3.2 and every smooth-family result.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from problems import _random as rnd
+from problems._batch import ProblemBatch
+
+Tensor = torch.Tensor
+
+
+class PseudoHuber:
+    """Family of pseudo-Huber regressions with consistent targets."""
+
+    name = "pseudo-huber"
+    classes = frozenset({"cvx", "smooth", "lip", "lb", "minimizer"})
+
+    def sample(self, batch_size: int, dim: int, generator: torch.Generator,
+               device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> ProblemBatch:
+        B, d = batch_size, dim
+        extra = int(torch.randint(0, 2 * d + 1, (1,), generator=generator, device=device).item())
+        n = d + extra
+        col_scale = rnd.log_uniform((B, 1, d), 0.1, 10.0, generator, device, dtype)
+        A = rnd.normal((B, n, d), generator, device, dtype) * col_scale
+        delta = rnd.log_uniform((B,), 0.1, 10.0, generator, device, dtype)
+        w_star = rnd.log_uniform((B, 1), 0.1, 10.0, generator, device, dtype) * rnd.normal((B, d), generator, device, dtype)
+        r = rnd.log_uniform((B, 1), 0.01, 100.0, generator, device, dtype)
+        w1 = w_star + r * rnd.random_radius_directions(B, d, generator, device, dtype)
+        b = torch.einsum("bnd,bd->bn", A, w_star)
+        dl = delta[:, None, None]
+
+        def residual(w: Tensor) -> Tensor:
+            return torch.einsum("bnd,brd->brn", A, w) - b[:, None, :]
+
+        def loss(w: Tensor) -> Tensor:
+            res = residual(w)
+            return (dl ** 2 * (torch.sqrt(1 + (res / dl) ** 2) - 1)).mean(-1)
+
+        def grad(w: Tensor) -> Tensor:
+            res = residual(w)
+            psi = res / torch.sqrt(1 + (res / dl) ** 2)
+            return torch.einsum("bnd,brn->brd", A, psi) / n
+
+        op = torch.linalg.matrix_norm(A, ord=2)
+        row_mean = torch.linalg.vector_norm(A, dim=-1).mean(-1)
+        G = delta * torch.minimum(row_mean, op / n ** 0.5)
+        Lstar = torch.zeros(B, device=device, dtype=dtype)
+        constants = {
+            "H": op ** 2 / n,
+            "mu": Lstar.clone(),
+            "G": G,
+            "D": torch.linalg.vector_norm(w1 - w_star, dim=-1),
+            "Delta": loss(w1[:, None, :])[:, 0],
+            "Lstar": Lstar,
+        }
+
+        def describe(b_: int) -> dict[str, Any]:
+            return {"n": n, "delta": float(delta[b_]), "A": A[b_].tolist(),
+                    "w_star": w_star[b_].tolist(), "w1": w1[b_].tolist()}
+
+        return ProblemBatch(self.name, self.classes, loss, grad, constants, w1, w_star,
+                            {"family": self.name, "batch_size": B, "dim": d}, describe)

@@ -1,0 +1,108 @@
+"""Random quadratics with a controlled spectrum: convex (eigenvalues in [0, H]) and strongly
+convex (eigenvalues in [mu, H]), randomly rotated, with a random minimiser.
+
+L(w) = 1/2 (w - w*)^T Q diag(lam) Q^T (w - w*) + L*. Every constant is exact: H = max lam,
+mu = min lam, w* is the minimiser nearest to w1 (the kernel of A never moves under gradient
+steps, so this is the minimiser that makes D = ||w1 - w*|| smallest), D, Delta = L(w1) - L*.
+Used by L5.6, T5.8, L13.2, T13.3, L21.5, T21.6 and L21.8.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from problems import _random as rnd
+from problems._batch import ProblemBatch
+
+Tensor = torch.Tensor
+
+_SPECTRUM_MODES = ("uniform", "endpoints", "geometric")
+_START_MODES = ("random", "top-eigenvector", "bottom-eigenvector")
+
+
+class Quadratic:
+    """Family of rotated quadratics; ``strongly_convex`` chooses [mu, H] over [0, H]."""
+
+    def __init__(self, strongly_convex: bool = False, max_condition: float = 1e3) -> None:
+        self.strongly_convex = strongly_convex
+        self.max_condition = max_condition
+        self.name = "quadratic-sc" if strongly_convex else "quadratic-convex"
+        tags = {"cvx", "smooth", "lb", "minimizer"}
+        if strongly_convex:
+            tags.add("sc")
+        self.classes = frozenset(tags)
+
+    def sample(self, batch_size: int, dim: int, generator: torch.Generator,
+               device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> ProblemBatch:
+        B, d = batch_size, dim
+        H = rnd.log_uniform((B,), 0.1, 10.0, generator, device, dtype)
+        if self.strongly_convex:
+            kappa = rnd.log_uniform((B,), 1.0, self.max_condition, generator, device, dtype)
+            low = H / kappa
+        else:
+            low = torch.zeros(B, device=device, dtype=dtype)
+        lam = self._spectrum(H, low, d, generator, device, dtype)
+        Q = rnd.orthogonal(B, d, generator, device, dtype)
+        scale = rnd.log_uniform((B, 1), 0.1, 10.0, generator, device, dtype)
+        w_center = scale * rnd.normal((B, d), generator, device, dtype)
+        Lstar = rnd.uniform((B,), -5.0, 5.0, generator, device, dtype)
+        w1 = self._start(w_center, Q, lam, generator, device, dtype)
+        kernel = (lam == 0).to(dtype)
+        offset = torch.einsum("bd,bde->be", w1 - w_center, Q)
+        w_star = w_center + torch.einsum("be,bde->bd", offset * kernel, Q)
+
+        def loss(w: Tensor) -> Tensor:
+            u = torch.einsum("brd,bde->bre", w - w_star[:, None, :], Q)
+            return 0.5 * (lam[:, None, :] * u * u).sum(-1) + Lstar[:, None]
+
+        def grad(w: Tensor) -> Tensor:
+            u = torch.einsum("brd,bde->bre", w - w_star[:, None, :], Q)
+            return torch.einsum("bre,bde->brd", lam[:, None, :] * u, Q)
+
+        L1 = loss(w1[:, None, :])[:, 0]
+        constants = {
+            "H": lam.max(dim=-1).values,
+            "mu": lam.min(dim=-1).values,
+            "D": torch.linalg.vector_norm(w1 - w_star, dim=-1),
+            "Delta": L1 - Lstar,
+            "Lstar": Lstar,
+        }
+
+        def describe(b: int) -> dict[str, Any]:
+            return {"eigenvalues": lam[b].tolist(), "w_star": w_star[b].tolist(),
+                    "w1": w1[b].tolist(), "Lstar": float(Lstar[b])}
+
+        return ProblemBatch(self.name, self.classes, loss, grad, constants, w1, w_star,
+                            {"family": self.name, "batch_size": B, "dim": d}, describe)
+
+    def _spectrum(self, H: Tensor, low: Tensor, d: int, generator: torch.Generator,
+                  device: torch.device | str, dtype: torch.dtype) -> Tensor:
+        """Eigenvalues with H and the lower end both attained (for d >= 2)."""
+        B = H.shape[0]
+        mode = rnd.choice(B, len(_SPECTRUM_MODES), generator, device)
+        u = rnd.uniform((B, d), 0.0, 1.0, generator, device, dtype)
+        uniform = low[:, None] + (H - low)[:, None] * u
+        endpoints = torch.where(u < 0.5, low[:, None], H[:, None])
+        floor = torch.where(low > 0, low, H * 1e-4)
+        geometric = floor[:, None] * (H / floor)[:, None] ** u
+        if not self.strongly_convex:
+            geometric = torch.where(u < 0.2, torch.zeros_like(geometric), geometric)
+        lam = torch.where(mode[:, None] == 0, uniform, torch.where(mode[:, None] == 1, endpoints, geometric))
+        lam[:, 0] = H
+        if d >= 2 and self.strongly_convex:
+            lam[:, 1] = low
+        return lam
+
+    def _start(self, w_center: Tensor, Q: Tensor, lam: Tensor, generator: torch.Generator,
+               device: torch.device | str, dtype: torch.dtype) -> Tensor:
+        """w1 at a random distance, along a random, the top or the smallest positive eigenvector."""
+        B, d = w_center.shape
+        r = rnd.log_uniform((B, 1), 0.01, 100.0, generator, device, dtype)
+        mode = rnd.choice(B, len(_START_MODES), generator, device)
+        random_dir = rnd.random_radius_directions(B, d, generator, device, dtype)
+        top = Q[:, :, 0]
+        smallest_positive = torch.where(lam > 0, lam, torch.full_like(lam, float("inf"))).argmin(-1)
+        bottom = torch.gather(Q, 2, smallest_positive[:, None, None].expand(B, d, 1))[:, :, 0]
+        direction = torch.where(mode[:, None] == 0, random_dir, torch.where(mode[:, None] == 1, top, bottom))
+        return w_center + r * direction

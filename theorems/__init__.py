@@ -1,0 +1,1 @@
+"""theorems package."""
