@@ -1,0 +1,36 @@
+"""The catalog: every encoded result of the notes, one module per section (CATALOG.md IDs)."""
+from __future__ import annotations
+
+import re
+
+from theorems.catalog import (s02_convex_gd, s03_sgd_convex, s05_smooth, s06_sgd_nonconvex, s13_smooth_convex,
+                              s21_strongly_convex)
+from theorems.spec import Spec
+
+_MODULES = (s02_convex_gd, s03_sgd_convex, s05_smooth, s06_sgd_nonconvex, s13_smooth_convex, s21_strongly_convex)
+
+#: Every spec, by catalog ID, in the order of the notes.
+CATALOG: dict[str, Spec] = {spec.id: spec for module in _MODULES for spec in module.SPECS}
+
+
+class UnknownResultError(KeyError):
+    """No result of the catalog has that ID."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def lookup(identifier: str) -> Spec:
+    """The spec for ``T5.8``, ``t5.8`` or ``5.8`` (the bare number when it names one result)."""
+    text = identifier.strip()
+    for spec in CATALOG.values():
+        if spec.id.lower() == text.lower():
+            return spec
+    if re.fullmatch(r"\d+(\.\d+)*", text):
+        matches = [s for s in CATALOG.values() if s.id[1:] == text and s.id[0].isalpha()]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise UnknownResultError(f"{text!r} is ambiguous: {', '.join(s.id for s in matches)}")
+    raise UnknownResultError(f"unknown result {identifier!r}; `theorycheck list` shows the "
+                             f"{len(CATALOG)} encoded results ({', '.join(CATALOG)})")

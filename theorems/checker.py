@@ -1,0 +1,186 @@
+"""The checker: run every claim of a spec on many instances and return verdicts with evidence.
+
+Verdicts (DESIGN.md): ``holds``, ``violated`` (with a counterexample JSON file),
+``not-applicable`` (no admissible family, or the claim's condition never held), and tightness =
+measured / bound at the worst instance found (closer to 1: sharper bound, stronger search).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import torch
+
+from problems import FAMILIES, ORACLES
+from theorems.counterexample import write_counterexample
+from theorems.profiles import PROFILES, Profile
+from theorems.rounds import ClaimRound, Evidence, RoundKey, admissible, build_round, derive_seed, evaluate_claim
+from theorems.spec import Claim, Spec
+
+HOLDS, VIOLATED, NOT_APPLICABLE = "holds", "violated", "not-applicable"
+
+
+@dataclass
+class ClaimResult:
+    """The verdict on one claim and its evidence."""
+
+    spec_id: str
+    name: str
+    kind: str
+    statement: str
+    verdict: str = NOT_APPLICABLE
+    instances: int = 0
+    comparisons: int = 0
+    rounds: int = 0
+    worst: Evidence | None = None
+    violation: Evidence | None = None
+    counterexample: str | None = None
+    families: set[str] = field(default_factory=set)
+
+    @property
+    def tightness(self) -> float | None:
+        evidence = self.violation or self.worst
+        return None if evidence is None else evidence.tightness
+
+    def as_dict(self) -> dict:
+        """The stable JSON form of ``check --format json`` (one entry of ``claims``)."""
+        out = {"name": self.name, "kind": self.kind, "verdict": self.verdict,
+               "tightness": _finite_or_none(self.worst.tightness) if self.worst else None,
+               "instances": self.instances, "comparisons": self.comparisons,
+               "families": sorted(self.families), "statement": self.statement}
+        if self.worst is not None:
+            out["worst"] = _evidence_dict(self.worst)
+        if self.violation is not None:
+            out["violation"] = _evidence_dict(self.violation)
+            out["counterexample"] = self.counterexample
+        return out
+
+
+@dataclass
+class CheckResult:
+    """All verdicts on one spec."""
+
+    spec: Spec
+    claims: list[ClaimResult]
+    proof_steps: list[tuple[str, bool]]
+    seconds: float
+    profile: str
+    algorithm: str | None
+
+    @property
+    def violated(self) -> bool:
+        return any(c.verdict == VIOLATED for c in self.claims) or not all(ok for _, ok in self.proof_steps)
+
+    def as_dict(self) -> dict:
+        s = self.spec
+        return {"id": s.id, "title": s.title, "source": {"section": s.source.section, "line": s.source.line},
+                "profile": self.profile, "algorithm": self.algorithm, "seconds": round(self.seconds, 3),
+                "claims": [c.as_dict() for c in self.claims],
+                "proof_steps": [{"description": d, "verified": ok} for d, ok in self.proof_steps]}
+
+
+def _finite_or_none(x: float | None) -> float | None:
+    return None if x is None or x != x or x in (float("inf"), float("-inf")) else x
+
+
+def _evidence_dict(e: Evidence) -> dict:
+    out = {"family": e.key.family, "oracle": e.key.oracle, "seed": e.key.seed, "T": e.key.horizon,
+           "dim": e.key.dim, "instance": e.instance, "step": e.step, "measured": e.measured,
+           "bound": e.bound, "tightness": _finite_or_none(e.tightness)}
+    if e.p_value is not None:
+        out.update({"p_value": e.p_value, "tightness_lower": e.lower, "tightness_upper": e.upper})
+    if e.reason:
+        out["reason"] = e.reason
+    return out
+
+
+def round_keys(spec: Spec, claim: Claim, profile: Profile, seed: int, device: str,
+               algorithm: str | None, families: Iterable[str] | None = None) -> list[RoundKey]:
+    """Every round the profile runs for a claim: admissible (family, oracle) x horizons x rounds."""
+    setting = spec.setting(claim.setting)
+    chosen = list(families) if families is not None else list(FAMILIES)
+    horizons = (1,) if setting.pointwise else profile.horizons
+    per_horizon = profile.rounds * (len(profile.horizons) if setting.pointwise else 1)
+    keys = []
+    for family in chosen:
+        for oracle in ORACLES:
+            if not admissible(spec, setting, family, oracle):
+                continue
+            for T in horizons:
+                for r in range(per_horizon):
+                    round_seed = derive_seed(seed, spec.id, setting.name, family, oracle, T, r)
+                    dim = profile.dims[derive_seed(round_seed, "dim") % len(profile.dims)]
+                    stochastic = setting.pointwise or oracle != "exact"
+                    keys.append(RoundKey(spec.id, setting.name, family, oracle, round_seed, T, dim,
+                                         profile.batch_size, profile.replicas if stochastic else 1,
+                                         device, algorithm))
+    return keys
+
+
+def check(spec: Spec, *, profile: Profile | str = "quick", seed: int = 0, device: str = "cpu",
+          algorithm: str | None = None, families: Iterable[str] | None = None,
+          claims: Iterable[str] | None = None, counterexample_dir: str | Path = "counterexamples",
+          progress: Callable[[str], None] | None = None) -> CheckResult:
+    """Check every claim (or those named in ``claims``) of ``spec``.
+
+    ``algorithm`` replaces the spec's algorithm (a built-in name or ``module:object``) in every
+    non-pointwise setting; ``families`` restricts the problem families tried.
+    """
+    profile = PROFILES[profile] if isinstance(profile, str) else profile
+    started = time.perf_counter()
+    wanted = set(claims) if claims is not None else None
+    results = []
+    for claim in spec.claims:
+        if wanted is not None and claim.name not in wanted:
+            continue
+        result = ClaimResult(spec.id, claim.name, claim.kind, claim.statement)
+        setting = spec.setting(claim.setting)
+        override = None if setting.pointwise else algorithm
+        keys = round_keys(spec, claim, profile, seed, device, override, families)
+        for outcome in _run_rounds(spec, claim, keys, profile, progress):
+            _merge(result, outcome)
+        _decide(result, spec, claim, profile, counterexample_dir)
+        results.append(result)
+    steps = [(step.description, step.verify()) for step in spec.proof_steps]
+    return CheckResult(spec, results, steps, time.perf_counter() - started, profile.name, algorithm)
+
+
+def _run_rounds(spec: Spec, claim: Claim, keys: list[RoundKey], profile: Profile,
+                progress: Callable[[str], None] | None) -> Iterator[tuple[RoundKey, ClaimRound]]:
+    level = profile.level / max(len(keys), 1)
+    for i, key in enumerate(keys, 1):
+        data = build_round(spec, key)
+        yield key, evaluate_claim(claim, data, level, profile.rtol, profile.atol)
+        if progress is not None:
+            progress(f"{spec.id} {claim.name}: round {i}/{len(keys)} ({key.family}, {key.oracle}, T={key.horizon})")
+
+
+def _merge(result: ClaimResult, item: tuple[RoundKey, ClaimRound]) -> None:
+    key, outcome = item
+    result.rounds += 1
+    if outcome.applicable == 0:
+        return
+    result.families.add(f"{key.family}/{key.oracle}")
+    result.instances += outcome.applicable
+    result.comparisons += outcome.comparisons
+    if outcome.worst is not None and (result.worst is None or outcome.worst.tightness > result.worst.tightness):
+        result.worst = outcome.worst
+    if outcome.violation is not None and result.violation is None:
+        result.violation = outcome.violation
+
+
+def _decide(result: ClaimResult, spec: Spec, claim: Claim, profile: Profile, directory: str | Path) -> None:
+    if result.instances == 0:
+        result.verdict = NOT_APPLICABLE
+    elif result.violation is not None:
+        result.verdict = "violated"
+        result.counterexample = str(write_counterexample(spec, claim, result.violation, profile, directory))
+    else:
+        result.verdict = HOLDS
+
+
+def default_device() -> str:
+    """``cuda`` when available, else ``cpu``."""
+    return "cuda" if torch.cuda.is_available() else "cpu"

@@ -1,0 +1,60 @@
+"""Evaluate sympy expressions on batched torch tensors (lambdify with a torch namespace)."""
+from __future__ import annotations
+
+import functools
+from typing import Mapping
+
+import sympy as sp
+import torch
+
+Tensor = torch.Tensor
+
+
+def _minimum(*args: Tensor) -> Tensor:
+    return functools.reduce(torch.minimum, args)
+
+
+def _maximum(*args: Tensor) -> Tensor:
+    return functools.reduce(torch.maximum, args)
+
+
+_MODULES = [{"min": _minimum, "max": _maximum, "Min": _minimum, "Max": _maximum}, "torch"]
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(expr: sp.Basic, names: tuple[str, ...]):
+    symbols = [sp.Symbol(n) for n in names]
+    plain = expr.xreplace({s: sp.Symbol(s.name) for s in expr.free_symbols}).evalf(17)
+    return sp.lambdify(symbols, plain, modules=_MODULES)
+
+
+def evaluate(expr: sp.Basic, values: Mapping[str, Tensor], like: Tensor) -> Tensor:
+    """``expr`` with every free symbol replaced by ``values[name]``, broadcast to ``like``'s shape.
+
+    Relational expressions (e.g. ``eta <= 1/H``) return boolean tensors.
+    """
+    expr = sp.sympify(expr)
+    names = tuple(sorted(s.name for s in expr.free_symbols))
+    missing = [n for n in names if n not in values]
+    if missing:
+        raise KeyError(f"no value for symbol(s) {missing} in {expr}")
+    if isinstance(expr, sp.core.relational.Relational):
+        lhs = evaluate(expr.lhs, values, like)
+        rhs = evaluate(expr.rhs, values, like)
+        ops = {"<=": torch.le, "<": torch.lt, ">=": torch.ge, ">": torch.gt, "==": torch.eq}
+        return ops[expr.rel_op](lhs, rhs)
+    fn = _compiled(expr, names)
+    args = [torch.as_tensor(values[n], dtype=like.dtype, device=like.device) for n in names]
+    out = torch.as_tensor(fn(*args), dtype=like.dtype, device=like.device)
+    return torch.broadcast_to(out, torch.broadcast_shapes(out.shape, like.shape))
+
+
+def magnitude(expr: sp.Basic) -> sp.Expr:
+    """The sum of the absolute values of the terms of ``expr`` (recursively through sums and
+    products): the scale that rounding errors of evaluating ``expr`` are proportional to."""
+    expr = sp.sympify(expr)
+    if expr.is_Add:
+        return sp.Add(*[magnitude(a) for a in expr.args])
+    if expr.is_Mul:
+        return sp.Mul(*[magnitude(a) for a in expr.args])
+    return sp.Abs(expr)

@@ -1,0 +1,158 @@
+"""The spec language: a result of the notes as data (DESIGN.md, theorems/).
+
+A ``Spec`` states the result's id and source, the classes it assumes, the algorithm runs it
+needs (``Setting``: algorithm, hyper-parameters as sympy expressions of the constants, free
+parameters drawn per instance, admissible oracles), its ``Claim``s (measured quantity and bound
+as sympy expressions, kind sure / expect), and the ``ProofStep``s whose algebra sympy checks.
+A malformed spec fails when it is defined, with a ``SpecError`` naming the result and the fix.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import sympy as sp
+
+from problems import CLASS_TAGS, ORACLES
+from theorems import symbols as S
+
+KINDS = ("sure", "expect")
+POINTWISE = "pointwise"
+
+
+class SpecError(ValueError):
+    """A spec is malformed; the message names the result, what is wrong and the fix."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the result is in the notes."""
+
+    section: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One way to run the result: an algorithm (a name in ``algorithms.ALGORITHMS``, or
+    ``"pointwise"`` for a lemma that holds at every point), its hyper-parameters as sympy
+    expressions, free parameters drawn per instance in [low, high] (endpoints included with
+    positive probability), and the oracles under which the result is claimed."""
+
+    name: str
+    algorithm: str
+    hyper: Mapping[str, sp.Expr] = field(default_factory=dict)
+    free: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    noise: tuple[str, ...] = ("exact",)
+
+    @property
+    def pointwise(self) -> bool:
+        return self.algorithm == POINTWISE
+
+    @property
+    def stochastic(self) -> bool:
+        return any(n != "exact" for n in self.noise)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """``measured <= bound`` on every instance (kind ``sure``) or in expectation over the
+    algorithm's randomness (kind ``expect``); ``when`` restricts the claim to the instances
+    where a sympy condition on constants and parameters holds."""
+
+    name: str
+    kind: str
+    measured: sp.Expr
+    bound: sp.Expr
+    setting: str
+    statement: str
+    when: sp.Basic | None = None
+
+
+@dataclass(frozen=True)
+class ProofStep:
+    """An algebraic step of the proof: ``lhs == rhs`` after substituting ``subs``."""
+
+    description: str
+    lhs: sp.Expr
+    rhs: sp.Expr
+    subs: Mapping[sp.Symbol, sp.Expr] = field(default_factory=dict)
+
+    def verify(self) -> bool:
+        """True when sympy proves lhs - rhs simplifies to 0."""
+        difference = (sp.sympify(self.lhs) - sp.sympify(self.rhs)).subs(dict(self.subs))
+        return sp.simplify(difference) == 0
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A result of the notes as an executable specification."""
+
+    id: str
+    title: str
+    source: Source
+    assumptions: frozenset[str]
+    settings: tuple[Setting, ...]
+    claims: tuple[Claim, ...]
+    proof_steps: tuple[ProofStep, ...] = ()
+    statement: str = ""
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    def setting(self, name: str) -> Setting:
+        return next(s for s in self.settings if s.name == name)
+
+    def claim(self, name: str) -> Claim:
+        for c in self.claims:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.id} has no claim {name!r}; its claims are {[c.name for c in self.claims]}")
+
+
+def _validate(spec: Spec) -> None:
+    def fail(message: str) -> None:
+        raise SpecError(f"{spec.id}: {message}")
+
+    unknown = set(spec.assumptions) - CLASS_TAGS
+    if unknown:
+        fail(f"unknown class tags {sorted(unknown)}; use tags from {sorted(CLASS_TAGS)}")
+    names = [s.name for s in spec.settings]
+    if len(set(names)) != len(names):
+        fail(f"setting names must be unique, got {names}")
+    from algorithms import ALGORITHMS
+    for s in spec.settings:
+        if not s.pointwise and s.algorithm not in ALGORITHMS:
+            fail(f"setting {s.name!r} names algorithm {s.algorithm!r}; use 'pointwise' or one of {sorted(ALGORITHMS)}")
+        bad_noise = set(s.noise) - set(ORACLES)
+        if bad_noise:
+            fail(f"setting {s.name!r} names unknown oracles {sorted(bad_noise)}; use {sorted(ORACLES)}")
+        allowed = set(S.CONSTANTS) | {"T"} | set(s.free)
+        for hname, expr in s.hyper.items():
+            extra = {x.name for x in sp.sympify(expr).free_symbols} - allowed - {"t"}
+            if extra:
+                fail(f"hyper-parameter {hname!r} of setting {s.name!r} uses undeclared symbols "
+                     f"{sorted(extra)}; declare them in `free` or use constants {sorted(S.CONSTANTS)}")
+        for fname, (low, high) in s.free.items():
+            if not low <= high:
+                fail(f"free parameter {fname!r} has an empty range [{low}, {high}]")
+    claim_names = [c.name for c in spec.claims]
+    if len(set(claim_names)) != len(claim_names):
+        fail(f"claim names must be unique, got {claim_names}")
+    for c in spec.claims:
+        if c.kind not in KINDS:
+            fail(f"claim {c.name!r} has kind {c.kind!r}; use one of {KINDS}")
+        if c.setting not in names:
+            fail(f"claim {c.name!r} refers to setting {c.setting!r}; the settings are {names}")
+        s = spec.setting(c.setting)
+        vocabulary = set(S.CONSTANTS) | {"T"} | set(s.free) | set(s.hyper)
+        vocabulary |= set(S.POINTWISE) if s.pointwise else set(S.TRACE)
+        for label, expr in (("measured", c.measured), ("bound", c.bound), ("when", c.when)):
+            if expr is None:
+                continue
+            extra = {x.name for x in sp.sympify(expr).free_symbols} - vocabulary
+            if extra:
+                fail(f"claim {c.name!r}: {label} uses {sorted(extra)}, which setting {s.name!r} does not "
+                     f"provide; available symbols are {sorted(vocabulary)} (theorems/symbols.py)")
+        if c.kind == "expect" and not s.stochastic:
+            fail(f"claim {c.name!r} is an expectation but setting {s.name!r} has no stochastic oracle; use kind 'sure'")
