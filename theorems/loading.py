@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from typing import Any, Callable
 
 import torch
@@ -23,6 +25,8 @@ def load_algorithm(reference: str) -> Callable[..., Any]:
     if not sep or not module_name or not attribute:
         raise AlgorithmLoadError(f"algorithm {reference!r} is not 'module:object' nor a built-in "
                                  f"({', '.join(sorted(ALGORITHMS))})")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # like `python -m`: modules in the working directory import
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:  # any import-time failure of user code is a usage error

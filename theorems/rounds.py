@@ -135,7 +135,15 @@ def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemB
         raise ProtocolError(f"{key.algorithm or setting.algorithm}(...) returned a {type(algorithm).__name__}, "
                             "which has no init/step methods (see algorithms/protocol.py)")
     replicas = 1 if _deterministic(setting, key) else key.replicas
-    trace = run(algorithm, problem, oracle, key.horizon, replicas)
+    try:
+        trace = run(algorithm, problem, oracle, key.horizon, replicas)
+    except ProtocolError:
+        raise
+    except Exception as exc:
+        if key.algorithm is None:
+            raise
+        raise ProtocolError(f"algorithm {key.algorithm} raised {type(exc).__name__} while running {spec.id}: "
+                            f"{exc}") from None
     T = key.horizon
     Lstar = values["Lstar"]
     loss, grad_sq = trace.loss, trace.grad_sq

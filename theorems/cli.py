@@ -1,0 +1,207 @@
+"""The ``theorycheck`` command: list, check, report and replay (DESIGN.md, user-facing contract).
+
+Exit codes: 0 every claim holds (or is not applicable), 1 a violation was found, 2 usage or
+input error, reported as one line on stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+
+from algorithms import ProtocolError
+from problems import FAMILIES
+from theorems.catalog import CATALOG, UnknownResultError, lookup
+from theorems.checker import CheckResult, check
+from theorems.counterexample import CounterexampleError, load_counterexample, replay
+from theorems.loading import AlgorithmLoadError
+from theorems.profiles import PROFILES
+from theorems.report import write_report
+from theorems.spec import SpecError
+
+EXIT_OK, EXIT_VIOLATED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A one-line usage or input error (exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, as the contract says
+        raise UsageError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="theorycheck", description="Check the results of the lecture notes on generated problems.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p_list = sub.add_parser("list", help="list the encoded results")
+    p_list.add_argument("--format", choices=("text", "json"), default="text")
+
+    def run_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--profile", choices=sorted(PROFILES), default="quick", help="search budget (default quick)")
+        p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu)")
+        p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+        p.add_argument("--algorithm", metavar="MODULE:OBJECT",
+                       help="check this algorithm factory or torch.optim.Optimizer subclass instead of the spec's")
+        p.add_argument("--family", action="append", choices=sorted(FAMILIES),
+                       help="restrict to these problem families (repeatable)")
+        p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+    p_check = sub.add_parser("check", help="check one result, e.g. T5.8 or 5.8")
+    p_check.add_argument("id")
+    run_options(p_check)
+    p_check.add_argument("--format", choices=("text", "json"), default="text")
+    p_check.add_argument("--counterexamples", default="counterexamples", metavar="DIR",
+                         help="where counterexample files go (default ./counterexamples)")
+
+    p_report = sub.add_parser("report", help="check the whole catalog and write a report")
+    run_options(p_report)
+    p_report.add_argument("--format", choices=("html", "md", "json"), action="append",
+                          help="formats to write (repeatable; default all three)")
+    p_report.add_argument("--out", default="theorycheck-report", metavar="DIR", help="output folder")
+
+    p_replay = sub.add_parser("replay", help="rebuild the run of a counterexample file and measure it again")
+    p_replay.add_argument("file")
+    p_replay.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def _device(name: str) -> str:
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise UsageError(f"unknown device {name!r}; use cpu or cuda") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda: CUDA is not available to this torch build")
+    return str(device)
+
+
+def _progress(enabled: bool) -> Callable[[str], None] | None:
+    if not enabled:
+        return None
+    interactive = sys.stderr.isatty()
+
+    def show(message: str) -> None:
+        if interactive:
+            sys.stderr.write("\r\033[K" + message)
+            sys.stderr.flush()
+    return show if interactive else None
+
+
+def _summary_line(result: CheckResult) -> str:
+    parts = []
+    for c in result.claims:
+        tightness = "-" if c.tightness is None else f"{c.tightness:.3g}"
+        parts.append(f"{c.name}={c.verdict}({tightness})")
+    return f"{result.spec.id:6s} {result.seconds:6.1f}s  " + "  ".join(parts)
+
+
+def _check_text(result: CheckResult) -> str:
+    lines = [f"{result.spec.id} {result.spec.title} (section {result.spec.source.section}, "
+             f"line {result.spec.source.line}); profile {result.profile}"
+             + (f"; algorithm {result.algorithm}" if result.algorithm else "")]
+    for c in result.claims:
+        tightness = "-" if c.tightness is None else f"{c.tightness:.4g}"
+        lines.append(f"  {c.name:28s} {c.kind:6s} {c.verdict:14s} tightness {tightness:>9s}  "
+                     f"{c.instances} instances on {', '.join(sorted(c.families)) or 'no admissible family'}")
+        if c.violation is not None:
+            v = c.violation
+            lines.append(f"    violated on {v.key.family}/{v.key.oracle} instance {v.instance} (T={v.key.horizon}, "
+                         f"d={v.key.dim}{'' if v.step is None else f', t={v.step}'}): measured {v.measured:.6g} > "
+                         f"bound {v.bound:.6g}{(' (' + v.reason + ')') if v.reason else ''}")
+            lines.append(f"    replay: theorycheck replay {c.counterexample}")
+    for description, ok in result.proof_steps:
+        lines.append(f"  proof step {'verified' if ok else 'FAILS'}: {description}")
+    return "\n".join(lines)
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    entries = [{"id": s.id, "title": s.title, "source": {"section": s.source.section, "line": s.source.line},
+                "assumptions": sorted(s.assumptions),
+                "claims": [{"name": c.name, "kind": c.kind, "statement": c.statement} for c in s.claims]}
+               for s in CATALOG.values()]
+    if args.format == "json":
+        print(json.dumps(entries, indent=1))
+    else:
+        for e in entries:
+            kinds = ", ".join(f"{c['name']} ({c['kind']})" for c in e["claims"])
+            print(f"{e['id']:6s} line {e['source']['line']:5d}  {e['title']}\n         {kinds}")
+    return EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    spec = lookup(args.id)
+    result = check(spec, profile=args.profile, seed=args.seed, device=_device(args.device),
+                   algorithm=args.algorithm, families=args.family, counterexample_dir=args.counterexamples,
+                   progress=_progress(not args.quiet))
+    if not args.quiet and sys.stderr.isatty():
+        sys.stderr.write("\r\033[K")
+    print(json.dumps(result.as_dict(), indent=1) if args.format == "json" else _check_text(result))
+    return EXIT_VIOLATED if result.violated else EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    device = _device(args.device)
+    results = []
+    started = time.perf_counter()
+    out = Path(args.out)
+    for i, spec in enumerate(CATALOG.values(), 1):
+        result = check(spec, profile=args.profile, seed=args.seed, device=device, algorithm=args.algorithm,
+                       families=args.family, counterexample_dir=out / "counterexamples",
+                       progress=_progress(not args.quiet))
+        results.append(result)
+        if not args.quiet:
+            sys.stderr.write(("\r\033[K" if sys.stderr.isatty() else "")
+                             + f"[{i}/{len(CATALOG)}] {_summary_line(result)}\n")
+    paths = write_report(results, out, formats=args.format or ["html", "md", "json"],
+                         settings={"profile": args.profile, "seed": args.seed, "device": device,
+                                   "algorithm": args.algorithm, "seconds": round(time.perf_counter() - started, 1)})
+    violated = sum(r.violated for r in results)
+    claims = sum(len(r.claims) for r in results)
+    print(f"{len(results)} results, {claims} claims, {violated} with a violation; wrote "
+          + ", ".join(str(p) for p in paths))
+    return EXIT_VIOLATED if violated else EXIT_OK
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    document = load_counterexample(args.file)
+    try:
+        spec = lookup(document["theorem"])
+    except UnknownResultError as exc:
+        raise CounterexampleError(f"replay file names {exc}") from None
+    outcome = replay(document, spec)
+    if args.format == "json":
+        print(json.dumps(outcome.__dict__, indent=1))
+    else:
+        verdict = "violated" if outcome.violated else "holds"
+        print(f"{outcome.theorem} {outcome.claim}: measured {outcome.measured:.17g} (recorded "
+              f"{outcome.recorded_measured:.17g}), bound {outcome.bound:.17g}: {verdict}")
+    return EXIT_VIOLATED if outcome.violated else EXIT_OK
+
+
+_COMMANDS = {"list": _cmd_list, "check": _cmd_check, "report": _cmd_report, "replay": _cmd_replay}
+_USER_ERRORS = (UsageError, UnknownResultError, AlgorithmLoadError, ProtocolError, CounterexampleError, SpecError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``theorycheck`` console script."""
+    try:
+        args = _parser().parse_args(argv)
+        return _COMMANDS[args.command](args)
+    except _USER_ERRORS as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"theorycheck: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("theorycheck: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
