@@ -169,25 +169,25 @@ def where(condition: Any, x: Any, y: Any) -> Any:
 
 def _clip_vjp_x(g: Any, ans: Any, x: Any, lo: Any, hi: Any) -> Any:
     xr = raw(x)
-    inside = np.ones(np.shape(xr), dtype=bool)
+    inside = np.True_
     if lo is not None:
-        inside &= xr >= raw(lo)
+        inside = np.logical_and(inside, xr >= raw(lo))
     if hi is not None:
-        inside &= xr <= raw(hi)
+        inside = np.logical_and(inside, xr <= raw(hi))
     return unbroadcast(g * inside, x.shape)
 
 
 def _clip_vjp_lo(g: Any, ans: Any, x: Any, lo: Any, hi: Any) -> Any:
     below = raw(x) < raw(lo)
     if hi is not None:
-        below &= raw(lo) <= raw(hi)
+        below = np.logical_and(below, raw(lo) <= raw(hi))
     return unbroadcast(g * below, lo.shape)
 
 
 def _clip_vjp_hi(g: Any, ans: Any, x: Any, lo: Any, hi: Any) -> Any:
     above = raw(x) > raw(hi)
     if lo is not None:
-        above |= raw(lo) > raw(hi)
+        above = np.logical_or(above, raw(lo) > raw(hi))
     return unbroadcast(g * above, hi.shape)
 
 
