@@ -95,7 +95,7 @@ def build_round(spec: Spec, key: RoundKey) -> RoundData:
         values.update(_pointwise_values(problem, key.replicas, generator))
     else:
         values.update(_trace_values(spec, setting, key, problem, oracle, values, like))
-    scalar_names = sorted(n for n, v in values.items() if v.dim() == 3 and v.shape[1:] == (1, 1))
+    scalar_names = sorted(n for n, v in values.items() if tuple(v.shape) == (B, 1, 1))
 
     def instance_values(b: int) -> dict[str, float]:
         return {n: float(values[n][b, 0, 0]) for n in scalar_names}
