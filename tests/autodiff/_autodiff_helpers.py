@@ -60,7 +60,7 @@ def torch_hvps(fn: Callable, arrays: Sequence[np.ndarray], weight: np.ndarray, v
 
 def numerical_grads(f: Callable, arrays: Sequence[np.ndarray], eps: float = 1e-6) -> list[np.ndarray]:
     """Central finite differences of the scalar function f(*arrays), entry by entry."""
-    arrays = [np.array(a, dtype=np.float64) for a in arrays]
+    arrays = [np.array(a, dtype=np.float64, order="C") for a in arrays]
     grads = []
     for i, a in enumerate(arrays):
         g = np.zeros_like(a)
