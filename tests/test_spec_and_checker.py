@@ -1,0 +1,75 @@
+"""The spec language fails early on malformed specs; the checker finds real violations."""
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from theorems.catalog import CATALOG, UnknownResultError, lookup
+from theorems.checker import check
+from theorems.counterexample import load_counterexample, replay
+from theorems.spec import Claim, ProofStep, Setting, Source, Spec, SpecError
+from theorems.symbols import D, Delta, G, H, T, eta, sum_grad_sq, sum_subopt
+
+
+def make(claims, settings=(Setting("s", "GD", hyper={"eta": 1 / H}),), assumptions=("smooth", "lb"), steps=()):
+    return Spec("X1", "test", Source("0", 1), frozenset(assumptions), tuple(settings), tuple(claims), tuple(steps))
+
+
+@pytest.mark.parametrize("build, fragment", [
+    (lambda: make([Claim("c", "sure", sum_grad_sq, sp.Symbol("Q"), "s", "")]), "uses ['Q']"),
+    (lambda: make([Claim("c", "sometimes", sum_grad_sq, Delta, "s", "")]), "has kind 'sometimes'"),
+    (lambda: make([Claim("c", "sure", sum_grad_sq, Delta, "nope", "")]), "refers to setting 'nope'"),
+    (lambda: make([Claim("c", "expect", sum_grad_sq, Delta, "s", "")]), "no stochastic oracle"),
+    (lambda: make([], settings=(Setting("s", "Adamax"),)), "names algorithm 'Adamax'"),
+    (lambda: make([], assumptions=("smoothish",)), "unknown class tags"),
+    (lambda: make([], settings=(Setting("s", "GD", hyper={"eta": sp.Symbol("c") / H}),)), "undeclared symbols ['c']"),
+])
+def test_malformed_specs_fail_at_definition_with_the_fix(build, fragment) -> None:
+    with pytest.raises(SpecError) as info:
+        build()
+    assert str(info.value).startswith("X1:") and fragment in str(info.value)
+
+
+def test_lookup_accepts_bare_numbers_and_rejects_unknown_ids() -> None:
+    assert lookup("5.8").id == "T5.8" and lookup("t13.3").id == "T13.3" and lookup("L21.8").id == "L21.8"
+    with pytest.raises(UnknownResultError):
+        lookup("7.7")
+
+
+def test_every_catalog_proof_step_verifies_and_a_wrong_one_does_not() -> None:
+    assert all(step.verify() for spec in CATALOG.values() for step in spec.proof_steps)
+    wrong = ProofStep("wrong step size", D ** 2 / (2 * eta) + eta * T * G ** 2 / 2, G * D * sp.sqrt(T),
+                      {eta: D / (2 * G * sp.sqrt(T))})
+    assert not wrong.verify()
+
+
+def test_a_bound_too_small_by_half_is_violated_and_replays(tmp_path) -> None:
+    spec = make([Claim("half", "sure", sum_grad_sq, Delta / eta, "s", "half of Theorem 5.8's bound")])
+    result = check(spec, counterexample_dir=tmp_path)
+    claim = result.claims[0]
+    assert claim.verdict == "violated" and claim.violation.measured > claim.violation.bound
+    document = load_counterexample(claim.counterexample)
+    again = replay(document, spec)
+    assert again.violated and again.measured == claim.violation.measured
+
+
+def test_a_true_claim_holds_with_tightness_at_most_one(tmp_path) -> None:
+    spec = make([Claim("t58", "sure", sum_grad_sq, 2 * Delta / eta, "s", "Theorem 5.8")])
+    claim = check(spec, counterexample_dir=tmp_path).claims[0]
+    assert claim.verdict == "holds" and 0 < claim.tightness <= 1 + 1e-9 and claim.instances > 0
+
+
+def test_an_expectation_bound_too_small_by_half_is_violated(tmp_path) -> None:
+    """Theorem 3.2's bound halved: SGD's expected regret exceeds it on some instance."""
+    spec = make([Claim("half", "expect", sum_subopt, G * D * sp.sqrt(T) / 2, "g", "half of Theorem 3.2's bound")],
+                settings=(Setting("g", "SGD", hyper={"eta": D / (G * sp.sqrt(T))}, noise=("sphere",)),),
+                assumptions=("cvx", "bdd", "minimizer"))
+    claim = check(spec, counterexample_dir=tmp_path).claims[0]
+    assert claim.verdict == "violated" and claim.violation.p_value is not None
+    assert claim.violation.lower > 1  # the lower confidence bound of measured / bound is above 1
+
+
+def test_no_admissible_family_is_not_applicable(tmp_path) -> None:
+    spec = make([Claim("c", "sure", sum_grad_sq, 2 * Delta / eta, "s", "")], assumptions=("sc", "lip"))
+    claim = check(spec, counterexample_dir=tmp_path).claims[0]
+    assert claim.verdict == "not-applicable" and claim.instances == 0
