@@ -7,6 +7,7 @@ broadcasting op hands gradients back to its smaller operands.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -102,7 +103,7 @@ def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 
 def _mean_vjp(g: Any, ans: Any, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     shape = x.shape
-    count = np.prod(shape, dtype=np.int64) // max(np.size(raw(ans)), 1)
+    count = math.prod(shape) // max(np.size(raw(ans)), 1)
     return broadcast_to(reshape(g, reduced_shape(shape, axis)), shape) / count
 
 
