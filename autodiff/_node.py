@@ -13,7 +13,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ._errors import ShapeError, shape_error
+from ._errors import shape_error
 
 __all__ = ["Variable", "Operation", "Primitive", "as_float_array", "raw", "unary_op", "binary_op"]
 
@@ -273,8 +273,3 @@ def binary_op(name: str, fwd: Callable, vjp0: Callable, vjp1: Callable) -> Calla
     op.primitive = prim
     return op
 
-
-def check_shape(name: str, expected: tuple, got: tuple) -> None:
-    """Raise ShapeError naming `name` unless the two shapes agree."""
-    if tuple(expected) != tuple(got):
-        raise ShapeError(f"{name}: expected shape {tuple(expected)}, got {tuple(got)}")

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from scipy.special import expit as _expit
 
-from ._node import Primitive, Variable, binary_op, raw, unary_op
+from ._node import Primitive, binary_op, raw, unary_op
 from ._ops_core import unbroadcast
 
 __all__ = [

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ._errors import ShapeError
 from ._node import Primitive, Variable, raw
 from ._ops_core import normalize_axis_tuple, reshape
 
@@ -36,8 +37,6 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Any:
     if axes is not None:
         axes = normalize_axis_tuple(tuple(axes), x.ndim)
         if len(axes) != x.ndim:
-            from ._errors import ShapeError
-
             raise ShapeError(f"transpose: axes {axes} do not match an array of shape {x.shape}")
     return _transpose(x, axes)
 
@@ -183,8 +182,6 @@ def concatenate(arrays: Sequence[Any], axis: int | None = 0) -> Any:
     arrays = [a if isinstance(a, Variable) else np.asarray(a) for a in arrays]
     ndim = np.ndim(raw(arrays[0]))
     if ndim == 0:
-        from ._errors import ShapeError
-
         raise ShapeError("concatenate: zero-dimensional arrays cannot be concatenated")
     (axis,) = normalize_axis_tuple(axis, ndim)
     return _concatenate(*arrays, axis=axis)
@@ -199,8 +196,6 @@ def stack(arrays: Sequence[Any], axis: int = 0) -> Any:
         raise ValueError("stack: need at least one array")
     shapes = {np.shape(raw(a)) for a in arrays}
     if len(shapes) != 1:
-        from ._errors import ShapeError
-
         raise ShapeError(f"stack: all input arrays must have the same shape, got {sorted(shapes)}")
     (axis,) = normalize_axis_tuple(axis, np.ndim(raw(arrays[0])) + 1)
     return concatenate([expand_dims(a, axis) for a in arrays], axis=axis)
