@@ -22,6 +22,14 @@ from problems._batch import ProblemBatch
 Tensor = torch.Tensor
 
 
+def noise_classes(oracle_classes: frozenset[str], family_classes: frozenset[str]) -> frozenset[str]:
+    """The classes an oracle gives on a family: surely bounded gradients (bdd) need a Lipschitz
+    family, since ||g|| <= G_L + sigma."""
+    if "lip" in family_classes:
+        return oracle_classes
+    return oracle_classes - {"bdd"}
+
+
 @dataclass(frozen=True)
 class BoundOracle:
     """An oracle bound to a batch: ``sample(w, m)`` returns the mean of m fresh stochastic
@@ -48,8 +56,7 @@ class Exact:
         def sample(w: Tensor, m: int = 1) -> Tensor:
             return problem.grad(w)
 
-        return BoundOracle(self.name, self.classes if "G" in constants else frozenset({"exact", "var"}),
-                           constants, sample)
+        return BoundOracle(self.name, noise_classes(self.classes, problem.classes), constants, sample)
 
 
 class GaussianNoise:
@@ -92,14 +99,12 @@ class SphereNoise:
         B, d = w1.shape
         sigma = rnd.log_uniform((B,), *self.sigma_range, generator, w1.device, w1.dtype)
         constants = {"sigma": sigma}
-        classes = frozenset({"var"})
         if "G" in problem.constants:
             constants["G"] = problem.constants["G"] + sigma
-            classes = self.classes
 
         def sample(w: Tensor, m: int = 1) -> Tensor:
             z = torch.randn((m, *w.shape), generator=generator, device=w.device, dtype=w.dtype)
             z = z / torch.linalg.vector_norm(z, dim=-1, keepdim=True)
             return problem.grad(w) + sigma[:, None, None] * z.mean(0)
 
-        return BoundOracle(self.name, classes, constants, sample)
+        return BoundOracle(self.name, noise_classes(self.classes, problem.classes), constants, sample)

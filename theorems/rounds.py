@@ -15,6 +15,7 @@ import torch
 
 from algorithms import ProtocolError, run
 from problems import FAMILIES, ORACLES, BoundOracle, ProblemBatch
+from problems.oracles import noise_classes
 from problems import _random as rnd
 from theorems import statistics
 from theorems.evaluate import evaluate, magnitude
@@ -63,12 +64,8 @@ class RoundData:
 
 def admissible(spec: Spec, setting: Setting, family_name: str, oracle_name: str) -> bool:
     """Whether the family with this oracle belongs to every class the spec assumes."""
-    family, oracle = FAMILIES[family_name], ORACLES[oracle_name]
-    tags = set(family.classes) | set(oracle.classes)
-    if oracle_name != "exact":
-        tags.discard("exact")
-    if "bdd" in oracle.classes and "lip" not in family.classes:
-        tags.discard("bdd")
+    family = FAMILIES[family_name]
+    tags = family.classes | noise_classes(ORACLES[oracle_name].classes, family.classes)
     return oracle_name in setting.noise and spec.assumptions <= tags
 
 
