@@ -122,3 +122,42 @@ def test_report_writes_three_formats(tmp_path) -> None:
     checks = json.loads((tmp_path / "report.json").read_text())
     assert [c["id"] for c in checks] == list(CATALOG)
     assert all({"id", "claims"} <= set(c) for c in checks)
+
+
+def test_dotted_torch_optimizer_keeps_theorem_3_2(capsys, tmp_path) -> None:
+    assert main(["check", "T3.2", "--algorithm", "torch.optim.SGD", "--quiet", "--format", "json",
+                 "--counterexamples", str(tmp_path)]) == 0
+    assert {c["verdict"] for c in json.loads(capsys.readouterr().out)["claims"]} == {"holds"}
+
+
+def test_options_reach_the_optimizer_and_heavy_ball_breaks_theorem_5_8(capsys, tmp_path) -> None:
+    assert main(["check", "T5.8", "--algorithm", "torch.optim.SGD", "--option", "momentum=0.9", "--quiet",
+                 "--format", "json", "--counterexamples", str(tmp_path)]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["options"] == {"momentum": 0.9} and "violated" in {c["verdict"] for c in out["claims"]}
+
+
+def test_hyper_override_outside_the_theorem_is_caught(capsys, tmp_path) -> None:
+    assert main(["check", "T5.8", "--hyper", "eta=2.5/H", "--quiet", "--format", "json",
+                 "--counterexamples", str(tmp_path)]) == 1
+    claims = json.loads(capsys.readouterr().out)["claims"]
+    assert claims[0]["verdict"] == "violated"
+    assert main(["check", "T5.8", "--hyper", "lr=1/H", "--quiet"]) == 2
+    assert "has no hyper-parameter 'lr'" in capsys.readouterr().err
+
+
+def test_several_ids_give_a_json_array(capsys, tmp_path) -> None:
+    assert main(["check", "L21.8", "21.5", "--quiet", "--format", "json", "--counterexamples", str(tmp_path)]) == 0
+    assert [d["id"] for d in json.loads(capsys.readouterr().out)] == ["L21.8", "L21.5"]
+
+
+def test_load_registers_a_users_own_result(tmp_path) -> None:
+    (tmp_path / "my_results.py").write_text(
+        "from theorems import Claim, Setting, Source, Spec, register\n"
+        "from theorems.symbols import H, L_next, L_t, Lstar\n"
+        "register(Spec(id='U1', title='GD with eta = 1/H is monotone', source=Source('user', 0),\n"
+        "              assumptions=frozenset({'smooth', 'lb'}), settings=(Setting('s', 'GD', hyper={'eta': 1 / H}),),\n"
+        "              claims=(Claim('monotone', 'sure', L_next - Lstar, L_t - Lstar, 's', ''),)))\n")
+    result = run_cli(["--load", "my_results", "check", "U1", "--format", "json", "--quiet"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["claims"][0]["verdict"] == "holds"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import torch
 
@@ -68,6 +68,8 @@ class CheckResult:
     seconds: float
     profile: str
     algorithm: str | None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    hyper: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def violated(self) -> bool:
@@ -76,7 +78,8 @@ class CheckResult:
     def as_dict(self) -> dict:
         s = self.spec
         return {"id": s.id, "title": s.title, "source": {"section": s.source.section, "line": s.source.line},
-                "profile": self.profile, "algorithm": self.algorithm, "seconds": round(self.seconds, 3),
+                "profile": self.profile, "algorithm": self.algorithm, "options": dict(self.options),
+                "hyper": dict(self.hyper), "seconds": round(self.seconds, 3),
                 "claims": [c.as_dict() for c in self.claims],
                 "proof_steps": [{"description": d, "verified": ok} for d, ok in self.proof_steps]}
 
@@ -97,7 +100,8 @@ def _evidence_dict(e: Evidence) -> dict:
 
 
 def round_keys(spec: Spec, claim: Claim, profile: Profile, seed: int, device: str,
-               algorithm: str | None, families: Iterable[str] | None = None) -> list[RoundKey]:
+               algorithm: str | None, families: Iterable[str] | None = None,
+               options: Mapping[str, Any] | None = None, hyper: Mapping[str, str] | None = None) -> list[RoundKey]:
     """Every round the profile runs for a claim: admissible (family, oracle) x horizons x rounds."""
     setting = spec.setting(claim.setting)
     chosen = list(families) if families is not None else list(FAMILIES)
@@ -115,18 +119,21 @@ def round_keys(spec: Spec, claim: Claim, profile: Profile, seed: int, device: st
                     stochastic = setting.pointwise or oracle != "exact"
                     keys.append(RoundKey(spec.id, setting.name, family, oracle, round_seed, T, dim,
                                          profile.batch_size, profile.replicas if stochastic else 1,
-                                         device, algorithm))
+                                         device, algorithm, dict(options or {}), dict(hyper or {})))
     return keys
 
 
 def check(spec: Spec, *, profile: Profile | str = "quick", seed: int = 0, device: str = "cpu",
           algorithm: str | None = None, families: Iterable[str] | None = None,
           claims: Iterable[str] | None = None, counterexample_dir: str | Path = "counterexamples",
-          progress: Callable[[str], None] | None = None) -> CheckResult:
+          progress: Callable[[str], None] | None = None, options: Mapping[str, Any] | None = None,
+          hyper: Mapping[str, str] | None = None) -> CheckResult:
     """Check every claim (or those named in ``claims``) of ``spec``.
 
-    ``algorithm`` replaces the spec's algorithm (a built-in name or ``module:object``) in every
-    non-pointwise setting; ``families`` restricts the problem families tried.
+    ``algorithm`` replaces the spec's algorithm (a built-in name, ``module:object`` or a dotted
+    path such as ``torch.optim.SGD``) in every non-pointwise setting, built with the keyword
+    ``options``; ``hyper`` overrides hyper-parameters by name with expressions of the constants
+    (e.g. ``{"eta": "1/(3*H)"}``); ``families`` restricts the problem families tried.
     """
     profile = PROFILES[profile] if isinstance(profile, str) else profile
     started = time.perf_counter()
@@ -137,14 +144,16 @@ def check(spec: Spec, *, profile: Profile | str = "quick", seed: int = 0, device
             continue
         result = ClaimResult(spec.id, claim.name, claim.kind, claim.statement)
         setting = spec.setting(claim.setting)
-        override = None if setting.pointwise else algorithm
-        keys = round_keys(spec, claim, profile, seed, device, override, families)
+        pointwise = setting.pointwise
+        keys = round_keys(spec, claim, profile, seed, device, None if pointwise else algorithm, families,
+                          None if pointwise else options, None if pointwise else hyper)
         for outcome in _run_rounds(spec, claim, keys, profile, progress):
             _merge(result, outcome)
         _decide(result, spec, claim, profile, counterexample_dir)
         results.append(result)
     steps = [(step.description, step.verify()) for step in spec.proof_steps]
-    return CheckResult(spec, results, steps, time.perf_counter() - started, profile.name, algorithm)
+    return CheckResult(spec, results, steps, time.perf_counter() - started, profile.name, algorithm,
+                       dict(options or {}), dict(hyper or {}))
 
 
 def _run_rounds(spec: Spec, claim: Claim, keys: list[RoundKey], profile: Profile,

@@ -19,7 +19,7 @@ from problems import FAMILIES
 from theorems.catalog import CATALOG, UnknownResultError, lookup
 from theorems.checker import CheckResult, check
 from theorems.counterexample import CounterexampleError, load_counterexample, replay
-from theorems.loading import AlgorithmLoadError
+from theorems.loading import AlgorithmLoadError, load_module, parse_assignments, parse_options
 from theorems.profiles import PROFILES
 from theorems.report import write_report
 from theorems.spec import SpecError
@@ -38,6 +38,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="theorycheck", description="Check the results of the lecture notes on generated problems.")
+    parser.add_argument("--load", action="append", default=[], metavar="MODULE",
+                        help="import MODULE first, e.g. one that registers your own results (repeatable)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p_list = sub.add_parser("list", help="list the encoded results")
@@ -48,13 +50,19 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default cpu)")
         p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
         p.add_argument("--algorithm", metavar="MODULE:OBJECT",
-                       help="check this algorithm factory or torch.optim.Optimizer subclass instead of the spec's")
+                       help="check this algorithm factory or torch.optim.Optimizer subclass instead of the spec's "
+                            "(module:object or a dotted path such as torch.optim.SGD)")
+        p.add_argument("--option", action="append", default=[], metavar="NAME=VALUE",
+                       help="keyword argument for the algorithm, a Python literal (e.g. momentum=0.9; repeatable)")
+        p.add_argument("--hyper", action="append", default=[], metavar="NAME=EXPR",
+                       help="override a prescribed hyper-parameter with an expression of the constants "
+                            "(e.g. 'eta=1/(3*H)'; repeatable)")
         p.add_argument("--family", action="append", choices=sorted(FAMILIES),
                        help="restrict to these problem families (repeatable)")
         p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
-    p_check = sub.add_parser("check", help="check one result, e.g. T5.8 or 5.8")
-    p_check.add_argument("id")
+    p_check = sub.add_parser("check", help="check results, e.g. T5.8, 5.8, several IDs, or all")
+    p_check.add_argument("id", nargs="+", help="result IDs, or 'all' for every result")
     run_options(p_check)
     p_check.add_argument("--format", choices=("text", "json"), default="text")
     p_check.add_argument("--counterexamples", default="counterexamples", metavar="DIR",
@@ -105,7 +113,9 @@ def _summary_line(result: CheckResult) -> str:
 def _check_text(result: CheckResult) -> str:
     lines = [f"{result.spec.id} {result.spec.title} (section {result.spec.source.section}, "
              f"line {result.spec.source.line}); profile {result.profile}"
-             + (f"; algorithm {result.algorithm}" if result.algorithm else "")]
+             + (f"; algorithm {result.algorithm}" if result.algorithm else "")
+             + (f"; options {result.options}" if result.options else "")
+             + (f"; hyper-parameters {result.hyper}" if result.hyper else "")]
     for c in result.claims:
         tightness = "-" if c.tightness is None else f"{c.tightness:.4g}"
         lines.append(f"  {c.name:28s} {c.kind:6s} {c.verdict:14s} tightness {tightness:>9s}  "
@@ -135,26 +145,53 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _variant(args: argparse.Namespace) -> dict:
+    """The algorithm, its options and the hyper-parameter overrides given on the command line."""
+    options = parse_options(args.option)
+    hyper = parse_assignments(args.hyper, "--hyper")
+    if options and not args.algorithm:
+        raise UsageError("--option needs --algorithm (the options are keyword arguments of that algorithm)")
+    return {"algorithm": args.algorithm, "options": options, "hyper": hyper}
+
+
+def _specs(ids: Sequence[str]) -> list:
+    if [i.lower() for i in ids] == ["all"]:
+        return list(CATALOG.values())
+    chosen = {}
+    for identifier in ids:
+        spec = lookup(identifier)
+        chosen.setdefault(spec.id, spec)
+    return list(chosen.values())
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
-    spec = lookup(args.id)
-    result = check(spec, profile=args.profile, seed=args.seed, device=_device(args.device),
-                   algorithm=args.algorithm, families=args.family, counterexample_dir=args.counterexamples,
-                   progress=_progress(not args.quiet))
-    if not args.quiet and sys.stderr.isatty():
-        sys.stderr.write("\r\033[K")
-    print(json.dumps(result.as_dict(), indent=1) if args.format == "json" else _check_text(result))
-    return EXIT_VIOLATED if result.violated else EXIT_OK
+    specs = _specs(args.id)
+    variant = _variant(args)
+    results = []
+    for spec in specs:
+        result = check(spec, profile=args.profile, seed=args.seed, device=_device(args.device),
+                       families=args.family, counterexample_dir=args.counterexamples,
+                       progress=_progress(not args.quiet), **variant)
+        if not args.quiet and sys.stderr.isatty():
+            sys.stderr.write("\r\033[K")
+        results.append(result)
+        if args.format == "text":
+            print(_check_text(result), flush=True)
+    if args.format == "json":
+        documents = [r.as_dict() for r in results]
+        print(json.dumps(documents[0] if len(args.id) == 1 and args.id[0].lower() != "all" else documents, indent=1))
+    return EXIT_VIOLATED if any(r.violated for r in results) else EXIT_OK
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     device = _device(args.device)
+    variant = _variant(args)
     results = []
     started = time.perf_counter()
     out = Path(args.out)
     for i, spec in enumerate(CATALOG.values(), 1):
-        result = check(spec, profile=args.profile, seed=args.seed, device=device, algorithm=args.algorithm,
-                       families=args.family, counterexample_dir=out / "counterexamples",
-                       progress=_progress(not args.quiet))
+        result = check(spec, profile=args.profile, seed=args.seed, device=device, families=args.family,
+                       counterexample_dir=out / "counterexamples", progress=_progress(not args.quiet), **variant)
         results.append(result)
         if not args.quiet:
             sys.stderr.write(("\r\033[K" if sys.stderr.isatty() else "")
@@ -193,6 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``theorycheck`` console script."""
     try:
         args = _parser().parse_args(argv)
+        for module in args.load:
+            load_module(module)
         return _COMMANDS[args.command](args)
     except _USER_ERRORS as exc:
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

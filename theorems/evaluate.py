@@ -10,12 +10,18 @@ import torch
 Tensor = torch.Tensor
 
 
-def _minimum(*args: Tensor) -> Tensor:
-    return functools.reduce(torch.minimum, args)
+def _tensors(args: tuple) -> list[Tensor]:
+    """Numbers among ``args`` as tensors of the dtype and device of the tensors among them."""
+    like = next((a for a in args if isinstance(a, Tensor)), torch.tensor(0.0, dtype=torch.float64))
+    return [torch.as_tensor(a, dtype=like.dtype, device=like.device) for a in args]
 
 
-def _maximum(*args: Tensor) -> Tensor:
-    return functools.reduce(torch.maximum, args)
+def _minimum(*args: Tensor | float) -> Tensor:
+    return functools.reduce(torch.minimum, _tensors(args))
+
+
+def _maximum(*args: Tensor | float) -> Tensor:
+    return functools.reduce(torch.maximum, _tensors(args))
 
 
 _MODULES = [{"min": _minimum, "max": _maximum, "Min": _minimum, "Max": _maximum}, "torch"]

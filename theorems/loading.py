@@ -1,11 +1,16 @@
-"""Load a user's algorithm from ``module:object`` and check it follows the protocol."""
+"""Load a user's algorithm (``module:object`` or a dotted path) with its options, and parse
+hyper-parameter overrides given on the command line."""
 from __future__ import annotations
 
+import ast
+import functools
 import importlib
 import os
 import sys
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Mapping
 
+import sympy as sp
+from sympy.parsing.sympy_parser import parse_expr
 import torch
 
 from algorithms import ALGORITHMS, torch_optimizer
@@ -15,30 +20,80 @@ class AlgorithmLoadError(ValueError):
     """``module:object`` does not import or does not give an algorithm factory."""
 
 
-def load_algorithm(reference: str) -> Callable[..., Any]:
-    """The algorithm factory named by ``reference``: a built-in name (e.g. ``GD``) or
-    ``module:object`` where object is a factory (class or function called with the theorem's
-    hyper-parameters, e.g. ``eta``) or a ``torch.optim.Optimizer`` subclass."""
+def load_algorithm(reference: str, options: Mapping[str, Any] | None = None) -> Callable[..., Any]:
+    """The algorithm factory named by ``reference``: a built-in name (e.g. ``GD``),
+    ``module:object`` or a dotted path ``package.module.object``, where object is a factory
+    (class or function called with the theorem's hyper-parameters, e.g. ``eta``) or a
+    ``torch.optim.Optimizer`` subclass. ``options`` are fixed keyword arguments: passed to the
+    optimizer's constructor (e.g. ``momentum``) or to the factory with the hyper-parameters."""
+    options = dict(options or {})
     if reference in ALGORITHMS:
-        return ALGORITHMS[reference]
+        factory = ALGORITHMS[reference]
+        return functools.partial(factory, **options) if options else factory
     module_name, sep, attribute = reference.partition(":")
-    if not sep or not module_name or not attribute:
-        raise AlgorithmLoadError(f"algorithm {reference!r} is not 'module:object' nor a built-in "
+    if not sep:
+        module_name, _, attribute = reference.rpartition(".")
+    if not module_name or not attribute:
+        raise AlgorithmLoadError(f"algorithm {reference!r} is not 'module:object', a dotted path nor a built-in "
                                  f"({', '.join(sorted(ALGORITHMS))})")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())  # like `python -m`: modules in the working directory import
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:  # any import-time failure of user code is a usage error
-        raise AlgorithmLoadError(f"cannot import module {module_name!r}: {type(exc).__name__}: {exc}") from None
-    obj: Any = module
+    obj: Any = load_module(module_name)
     for part in attribute.split("."):
         if not hasattr(obj, part):
             raise AlgorithmLoadError(f"module {module_name!r} has no attribute {attribute!r}")
         obj = getattr(obj, part)
     if isinstance(obj, type) and issubclass(obj, torch.optim.Optimizer):
-        return torch_optimizer(obj)
+        return torch_optimizer(obj, **options)
     if not callable(obj):
         raise AlgorithmLoadError(f"{reference} is a {type(obj).__name__}, not an algorithm factory "
                                  "(a class or function taking hyper-parameters such as eta)")
-    return obj
+    return functools.partial(obj, **options) if options else obj
+
+
+def load_module(name: str) -> Any:
+    """Import a user's module; modules in the working directory import, as with ``python -m``."""
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        return importlib.import_module(name)
+    except Exception as exc:  # any import-time failure of user code is a usage error
+        raise AlgorithmLoadError(f"cannot import module {name!r}: {type(exc).__name__}: {exc}") from None
+
+
+def parse_assignments(items: Iterable[str], what: str) -> dict[str, str]:
+    """``["a=1", "b=x"]`` -> ``{"a": "1", "b": "x"}``, with a clear error for a malformed item."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip().isidentifier() or not value.strip():
+            raise AlgorithmLoadError(f"{what} {item!r} is not NAME=VALUE")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def parse_options(items: Iterable[str]) -> dict[str, Any]:
+    """``--option momentum=0.9 --option betas=(0.9,0.99)``: Python literals (strings otherwise)."""
+    options: dict[str, Any] = {}
+    for name, text in parse_assignments(items, "--option").items():
+        try:
+            options[name] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            options[name] = text
+    return options
+
+
+def parse_hyper(text: str, allowed: Iterable[str], context: str) -> sp.Expr:
+    """A hyper-parameter override such as ``1/(3*H)``: a sympy expression of ``allowed`` symbols."""
+    names = sorted(set(allowed))
+    functions = {"sqrt": sp.sqrt, "exp": sp.exp, "log": sp.log, "Min": sp.Min, "Max": sp.Max, "min": sp.Min,
+                 "max": sp.Max, "pi": sp.pi, "Integer": sp.Integer, "Float": sp.Float, "Rational": sp.Rational,
+                 "Symbol": sp.Symbol}
+    try:
+        expr = parse_expr(text, local_dict={n: sp.Symbol(n) for n in names}, global_dict=functions)
+    except (sp.SympifyError, SyntaxError, TypeError, NameError) as exc:
+        raise AlgorithmLoadError(f"{context}: cannot parse {text!r} as an expression: {exc}") from None
+    if not isinstance(expr, sp.Expr):
+        raise AlgorithmLoadError(f"{context}: {text!r} is not an expression")
+    unknown = sorted(s.name for s in expr.free_symbols if s.name not in names)
+    if unknown:
+        raise AlgorithmLoadError(f"{context}: {text!r} uses {unknown}; it may use {names}")
+    return expr

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 import sympy as sp
@@ -19,7 +19,8 @@ from problems.oracles import noise_classes
 from problems import _random as rnd
 from theorems import statistics
 from theorems.evaluate import evaluate, magnitude
-from theorems.loading import load_algorithm
+from theorems.loading import load_algorithm, parse_hyper
+from theorems import symbols as S
 from theorems.spec import Claim, Setting, Spec
 
 Tensor = torch.Tensor
@@ -46,9 +47,13 @@ class RoundKey:
     replicas: int
     device: str
     algorithm: str | None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    hyper: Mapping[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        out = dict(self.__dict__)
+        out["options"], out["hyper"] = dict(self.options), dict(self.hyper)
+        return out
 
 
 @dataclass(frozen=True)
@@ -85,8 +90,8 @@ def build_round(spec: Spec, key: RoundKey) -> RoundData:
     for name, (low, high) in setting.free.items():
         values[name] = _draw_free(B, low, high, generator, device, dtype).reshape(B, 1, 1)
     like = torch.zeros(B, 1, 1, dtype=dtype, device=device)
-    for name, expr in setting.hyper.items():
-        if sp.Symbol("t", positive=True, integer=True) not in sp.sympify(expr).free_symbols:
+    for name, expr in hyper_expressions(spec, setting, key).items():
+        if "t" not in {s.name for s in sp.sympify(expr).free_symbols}:
             values[name] = evaluate(expr, values, like)
     if setting.pointwise:
         values.update(_pointwise_values(problem, key.replicas, generator))
@@ -99,6 +104,20 @@ def build_round(spec: Spec, key: RoundKey) -> RoundData:
 
     out_like = torch.zeros(B, key.replicas if not _deterministic(setting, key) else 1, 1, dtype=dtype, device=device)
     return RoundData(key, problem, values, out_like, instance_values)
+
+
+def hyper_expressions(spec: Spec, setting: Setting, key: RoundKey) -> dict[str, sp.Expr]:
+    """The setting's hyper-parameters, with the user's overrides (``key.hyper``) parsed."""
+    exprs = dict(setting.hyper)
+    if setting.pointwise or not key.hyper:
+        return exprs
+    allowed = set(S.CONSTANTS) | {"T", "t"} | set(setting.free)
+    for name, text in key.hyper.items():
+        if name not in exprs:
+            raise ProtocolError(f"{spec.id} setting {setting.name!r} has no hyper-parameter {name!r}; "
+                                f"it has {sorted(exprs) or 'none'}")
+        exprs[name] = parse_hyper(text, allowed, f"--hyper {name}")
+    return exprs
 
 
 def _deterministic(setting: Setting, key: RoundKey) -> bool:
@@ -117,12 +136,12 @@ def _draw_free(B: int, low: float, high: float, generator: torch.Generator, devi
 def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemBatch, oracle: BoundOracle,
                   values: dict[str, Tensor], like: Tensor) -> dict[str, Tensor]:
     hyper: dict[str, Any] = {}
-    for name, expr in setting.hyper.items():
+    for name, expr in hyper_expressions(spec, setting, key).items():
         if name in values:
             hyper[name] = values[name]
         else:
             hyper[name] = _schedule(expr, values, like)
-    factory = load_algorithm(key.algorithm or setting.algorithm)
+    factory = load_algorithm(key.algorithm or setting.algorithm, key.options)
     try:
         algorithm = factory(**hyper)
     except TypeError as exc:

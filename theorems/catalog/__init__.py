@@ -13,6 +13,17 @@ _MODULES = (s02_convex_gd, s03_sgd_convex, s05_smooth, s06_sgd_nonconvex, s13_sm
 CATALOG: dict[str, Spec] = {spec.id: spec for module in _MODULES for spec in module.SPECS}
 
 
+def register(spec: Spec) -> Spec:
+    """Add a user's own result to the catalog (``theorycheck --load MODULE`` imports a module
+    that calls this); its claims then run in ``check``, ``report`` and ``pytest theorems/``."""
+    if not isinstance(spec, Spec):
+        raise TypeError(f"register() takes a theorems.Spec, got {type(spec).__name__}")
+    if spec.id in CATALOG and CATALOG[spec.id] is not spec:
+        raise ValueError(f"a result with id {spec.id!r} is already in the catalog; choose another id")
+    CATALOG[spec.id] = spec
+    return spec
+
+
 class UnknownResultError(KeyError):
     """No result of the catalog has that ID."""
 
