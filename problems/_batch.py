@@ -14,7 +14,7 @@ Tensor = torch.Tensor
 
 #: Class tags of CATALOG.md that a family or an oracle can declare.
 CLASS_TAGS = frozenset({
-    "cvx", "sc", "smooth", "lip", "lb", "minimizer", "var", "bdd", "exact",
+    "cvx", "sc", "smooth", "lip", "lb", "minimizer", "var", "bdd", "m2", "exact",
 })
 
 
@@ -38,6 +38,9 @@ class ProblemBatch:
     params: Mapping[str, Any]
     describe: Callable[[int], dict[str, Any]] = field(repr=False, default=lambda b: {})
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "grad", _remember_last(self.grad))
+
     @property
     def batch_size(self) -> int:
         return int(self.w1.shape[0])
@@ -45,6 +48,22 @@ class ProblemBatch:
     @property
     def dim(self) -> int:
         return int(self.w1.shape[1])
+
+
+def _remember_last(grad: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
+    """``grad`` that returns its last result again when called on the very same, unmodified
+    tensor: the runner records grad L(w_t) and the oracle then needs it at the same w_t."""
+    last: list = [None, -1, None]
+
+    def remembered(w: Tensor) -> Tensor:
+        if last[0] is w and last[1] == w._version:
+            return last[2]
+        result = grad(w)
+        last[:] = [w, w._version, result]
+        return result
+
+    remembered.__wrapped__ = grad  # type: ignore[attr-defined]
+    return remembered
 
 
 class Family(Protocol):

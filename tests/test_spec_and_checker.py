@@ -73,3 +73,32 @@ def test_no_admissible_family_is_not_applicable(tmp_path) -> None:
     spec = make([Claim("c", "sure", sum_grad_sq, 2 * Delta / eta, "s", "")], assumptions=("sc", "lip"))
     claim = check(spec, counterexample_dir=tmp_path).claims[0]
     assert claim.verdict == "not-applicable" and claim.instances == 0
+
+
+def test_finite_sums_are_evaluated_exactly() -> None:
+    import torch
+
+    from theorems.evaluate import evaluate
+    t, c = sp.Symbol("t", positive=True, integer=True), sp.Symbol("c", positive=True)
+    like = torch.zeros(2, 1, 1, dtype=torch.float64)
+    values = {"T": torch.tensor(5.0, dtype=torch.float64), "c": torch.tensor([[[1.0]], [[3.0]]], dtype=torch.float64)}
+    got = evaluate(sp.Sum(c ** 2 / t, (t, 1, T)) + sp.Sum(t, (t, 2, T)), values, like)[:, 0, 0].tolist()
+    harmonic = sum(1 / k for k in range(1, 6))
+    assert got == pytest.approx([harmonic + 14, 9 * harmonic + 14], rel=1e-15)
+
+
+def test_gaussian_oracle_second_moment_bound_on_lipschitz_losses() -> None:
+    """E||g||^2 = ||grad L||^2 + sigma^2 <= G_L^2 + sigma^2 = G^2 (class m2 of Theorem 6.2)."""
+    import torch
+
+    from problems import FAMILIES, GaussianNoise
+    problem = FAMILIES["cosine-wells"].sample(4, 3, torch.Generator().manual_seed(1))
+    oracle = GaussianNoise().bind(problem, torch.Generator().manual_seed(2))
+    assert "m2" in oracle.classes
+    torch.testing.assert_close(oracle.constants["G"] ** 2, problem.constants["G"] ** 2 + oracle.constants["sigma"] ** 2)
+    w = problem.w1[:, None, :].expand(4, 20000, 3)
+    second_moment = oracle.sample(w).square().sum(-1).mean(1)
+    exact = problem.grad(w[:, :1]).square().sum(-1)[:, 0] + oracle.constants["sigma"] ** 2
+    assert torch.allclose(second_moment, exact, rtol=0.05)
+    quadratic = FAMILIES["quadratic-sc"].sample(2, 3, torch.Generator().manual_seed(3))
+    assert "m2" not in GaussianNoise().bind(quadratic, torch.Generator()).classes

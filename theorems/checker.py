@@ -6,6 +6,8 @@ measured / bound at the worst instance found (closer to 1: sharper bound, strong
 """
 from __future__ import annotations
 
+import math
+import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +18,17 @@ import torch
 from problems import FAMILIES, ORACLES
 from theorems.counterexample import write_counterexample
 from theorems.profiles import PROFILES, Profile
-from theorems.rounds import ClaimRound, Evidence, RoundKey, admissible, build_round, derive_seed, evaluate_claim
+from theorems.evaluate import evaluate
+from theorems.rounds import (ClaimRound, Evidence, RoundData, RoundKey, _sides, admissible, build_round, derive_seed,
+                             evaluate_claim)
 from theorems.spec import Claim, Spec
 
 HOLDS, VIOLATED, NOT_APPLICABLE = "holds", "violated", "not-applicable"
+
+#: At most this many tightness values are kept per claim (reservoir sample, seeded by the claim).
+SAMPLE_CAP = 5000
+#: Which search found the worst instance; later adversaries will set their own name.
+RANDOM_SEARCH = "random"
 
 
 @dataclass
@@ -38,6 +47,18 @@ class ClaimResult:
     violation: Evidence | None = None
     counterexample: str | None = None
     families: set[str] = field(default_factory=set)
+    #: the search that produced the evidence (``random``: the profile's random rounds)
+    search: str = RANDOM_SEARCH
+    #: True for a pointwise lemma (no horizon T)
+    pointwise: bool = False
+    #: tightness of each applicable instance's worst comparison (at most ``SAMPLE_CAP``, a
+    #: deterministic reservoir sample); one value per round when ``tightness_unit`` is "round"
+    tightness_samples: list[float] = field(default_factory=list)
+    tightness_unit: str = "instance"
+    samples_seen: int = 0
+    #: the worst comparison found at each horizon T
+    by_horizon: dict[int, Evidence] = field(default_factory=dict)
+    _rng: random.Random | None = field(default=None, repr=False, compare=False)
 
     @property
     def tightness(self) -> float | None:
@@ -51,11 +72,43 @@ class ClaimResult:
                "instances": self.instances, "comparisons": self.comparisons,
                "families": sorted(self.families), "statement": self.statement}
         if self.worst is not None:
-            out["worst"] = _evidence_dict(self.worst)
+            out["worst"] = {**_evidence_dict(self.worst), "search": self.search}
         if self.violation is not None:
-            out["violation"] = _evidence_dict(self.violation)
+            out["violation"] = {**_evidence_dict(self.violation), "search": self.search}
             out["counterexample"] = self.counterexample
+        out["pointwise"] = self.pointwise
+        out["tightness_distribution"] = self.tightness_distribution()
+        out["by_horizon"] = [{"T": T, "measured": e.measured, "bound": e.bound,
+                              "tightness": _finite_or_none(e.tightness), "family": e.key.family,
+                              "oracle": e.key.oracle, "dim": e.key.dim, "instance": e.instance, "step": e.step}
+                             for T, e in sorted(self.by_horizon.items())]
         return out
+
+    def add_tightness(self, values: Iterable[float]) -> None:
+        """Offer tightness values to the reservoir (deterministic: seeded by the claim)."""
+        if self._rng is None:
+            self._rng = random.Random(derive_seed("tightness-reservoir", self.spec_id, self.name))
+        for x in values:
+            if not math.isfinite(x):
+                continue
+            self.samples_seen += 1
+            if len(self.tightness_samples) < SAMPLE_CAP:
+                self.tightness_samples.append(x)
+            else:
+                j = self._rng.randrange(self.samples_seen)
+                if j < SAMPLE_CAP:
+                    self.tightness_samples[j] = x
+
+    def tightness_distribution(self) -> dict | None:
+        """Count and quantiles of the sampled tightness values (None when there are none)."""
+        xs = sorted(self.tightness_samples)
+        if not xs:
+            return None
+
+        def q(p: float) -> float:
+            return xs[min(len(xs) - 1, int(p * (len(xs) - 1) + 0.5))]
+        return {"per": self.tightness_unit, "count": self.samples_seen, "sampled": len(xs),
+                "min": xs[0], "q10": q(0.1), "median": q(0.5), "q90": q(0.9), "max": xs[-1]}
 
 
 @dataclass
@@ -145,6 +198,7 @@ def check(spec: Spec, *, profile: Profile | str = "quick", seed: int = 0, device
         result = ClaimResult(spec.id, claim.name, claim.kind, claim.statement)
         setting = spec.setting(claim.setting)
         pointwise = setting.pointwise
+        result.pointwise = pointwise
         keys = round_keys(spec, claim, profile, seed, device, None if pointwise else algorithm, families,
                           None if pointwise else options, None if pointwise else hyper)
         for outcome in _run_rounds(spec, claim, keys, profile, progress):
@@ -157,23 +211,60 @@ def check(spec: Spec, *, profile: Profile | str = "quick", seed: int = 0, device
 
 
 def _run_rounds(spec: Spec, claim: Claim, keys: list[RoundKey], profile: Profile,
-                progress: Callable[[str], None] | None) -> Iterator[tuple[RoundKey, ClaimRound]]:
+                progress: Callable[[str], None] | None) -> Iterator[tuple[RoundKey, ClaimRound, list[float] | None]]:
     level = profile.level / max(len(keys), 1)
     for i, key in enumerate(keys, 1):
         data = build_round(spec, key)
-        yield key, evaluate_claim(claim, data, level, profile.rtol, profile.atol)
+        outcome = evaluate_claim(claim, data, level, profile.rtol, profile.atol)
+        tightness = getattr(outcome, "tightness", None)  # per-instance values, if rounds.py provides them
+        if tightness is None and outcome.applicable:
+            tightness = instance_tightness(claim, data, profile)
+        yield key, outcome, None if tightness is None else [float(x) for x in tightness]
         if progress is not None:
             progress(f"{spec.id} {claim.name}: round {i}/{len(keys)} ({key.family}, {key.oracle}, T={key.horizon})")
 
 
-def _merge(result: ClaimResult, item: tuple[RoundKey, ClaimRound]) -> None:
-    key, outcome = item
+def instance_tightness(claim: Claim, data: RoundData, profile: Profile) -> list[float]:
+    """Tightness of each applicable instance's worst comparison in a round, as the round's
+    evaluation defines it (sure: max over replicas and steps of measured / bound where the bound
+    is above the rounding tolerance; expect: max over steps of replica mean / bound). Instances
+    with no such comparison are left out."""
+    measured, bound, tol = _sides(claim, data, profile.rtol, profile.atol)
+    B = measured.shape[0]
+    mask = torch.ones(B, dtype=torch.bool, device=measured.device)
+    if claim.when is not None:
+        mask = evaluate(claim.when, data.values, data.like).reshape(B, -1).all(-1)
+    if claim.kind == "sure":
+        finite = torch.isfinite(measured) & ~torch.isnan(bound)
+        ratio = torch.where((bound > tol) & finite, measured / bound, torch.full_like(measured, math.nan))
+        ratio = ratio.reshape(B, -1)
+    else:
+        target, slack = bound[:, 0, :], tol.max(1).values
+        mean = measured.mean(1)
+        finite = torch.isfinite(measured).all(1)
+        ratio = torch.where((target > slack) & finite, mean / target, torch.full_like(mean, math.nan))
+    worst = torch.nan_to_num(ratio, nan=-math.inf).max(-1).values
+    keep = mask & torch.isfinite(worst)
+    return worst[keep].cpu().tolist()
+
+
+def _merge(result: ClaimResult, item: tuple) -> None:
+    key, outcome = item[0], item[1]
+    tightness = item[2] if len(item) > 2 else None
     result.rounds += 1
     if outcome.applicable == 0:
         return
     result.families.add(f"{key.family}/{key.oracle}")
     result.instances += outcome.applicable
     result.comparisons += outcome.comparisons
+    if tightness is None:  # fall back to one value per round: the round's worst comparison
+        result.tightness_unit = "round"
+        tightness = [] if outcome.worst is None else [outcome.worst.tightness]
+    result.add_tightness(tightness)
+    if outcome.worst is not None:
+        current = result.by_horizon.get(key.horizon)
+        if current is None or outcome.worst.tightness > current.tightness:
+            result.by_horizon[key.horizon] = outcome.worst
     if outcome.worst is not None and (result.worst is None or outcome.worst.tightness > result.worst.tightness):
         result.worst = outcome.worst
     if outcome.violation is not None and result.violation is None:

@@ -37,9 +37,14 @@ def _compiled(expr: sp.Basic, names: tuple[str, ...]):
 def evaluate(expr: sp.Basic, values: Mapping[str, Tensor], like: Tensor) -> Tensor:
     """``expr`` with every free symbol replaced by ``values[name]``, broadcast to ``like``'s shape.
 
-    Relational expressions (e.g. ``eta <= 1/H``) return boolean tensors.
+    Relational expressions (e.g. ``eta <= 1/H``) return boolean tensors. A finite sum
+    ``Sum(f(t), (t, a, b))`` whose limits evaluate to integers shared by the whole batch (e.g.
+    ``(t, 1, T)``) is summed exactly over a new last axis, so bounds such as Theorem 6.2's
+    ``sum_t eta_t^2`` are written as in the notes.
     """
     expr = sp.sympify(expr)
+    if expr.has(sp.Sum):
+        expr, values = _sums_as_symbols(expr, values, like)
     names = tuple(sorted(s.name for s in expr.free_symbols))
     missing = [n for n in names if n not in values]
     if missing:
@@ -53,6 +58,26 @@ def evaluate(expr: sp.Basic, values: Mapping[str, Tensor], like: Tensor) -> Tens
     args = [torch.as_tensor(values[n], dtype=like.dtype, device=like.device) for n in names]
     out = torch.as_tensor(fn(*args), dtype=like.dtype, device=like.device)
     return torch.broadcast_to(out, torch.broadcast_shapes(out.shape, like.shape))
+
+
+def _sums_as_symbols(expr: sp.Basic, values: Mapping[str, Tensor], like: Tensor) -> tuple[sp.Basic, dict]:
+    """Replace each outermost ``Sum`` by a symbol whose value is the sum, computed term by term."""
+    extended = dict(values)
+    replacements = {}
+    outermost = [s for s in expr.atoms(sp.Sum) if not any(s != o and o.has(s) for o in expr.atoms(sp.Sum))]
+    for i, total in enumerate(sorted(outermost, key=sp.default_sort_key)):
+        if len(total.limits) != 1:
+            raise ValueError(f"only single-index sums are supported, got {total}")
+        index, low, high = total.limits[0]
+        bounds = [evaluate(limit, values, torch.zeros((), dtype=like.dtype, device=like.device)) for limit in (low, high)]
+        if any(b.numel() != 1 or float(b) != round(float(b)) for b in bounds):
+            raise ValueError(f"the limits of {total} must be integers shared by the whole batch")
+        steps = torch.arange(int(bounds[0]), int(bounds[1]) + 1, dtype=like.dtype, device=like.device)
+        terms = evaluate(total.function, {**values, index.name: steps.reshape(*([1] * (like.dim() - 1)), -1)}, like)
+        name = f"_sum_{i}"
+        extended[name] = terms.sum(-1, keepdim=True)
+        replacements[total] = sp.Symbol(name)
+    return expr.xreplace(replacements), extended
 
 
 def magnitude(expr: sp.Basic) -> sp.Expr:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import sympy as sp
 
 # Certified constants of an instance (problems/): bounds and exact values.
-G = sp.Symbol("G", positive=True)            # ||grad L|| <= G (with a bounded oracle: ||g|| <= G)
+# G bounds the gradients in the strongest sense the oracle gives: ||grad L|| <= G (exact oracle),
+# ||g|| <= G surely (sphere oracle, class bdd), E||g||^2 <= G^2 (every oracle on a Lipschitz loss, class m2).
+G = sp.Symbol("G", positive=True)
 H = sp.Symbol("H", positive=True)            # H-smooth
 mu = sp.Symbol("mu", nonnegative=True)       # mu-strongly convex
 sigma = sp.Symbol("sigma", nonnegative=True)  # E||g - grad L||^2 <= sigma^2

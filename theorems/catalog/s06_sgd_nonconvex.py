@@ -4,7 +4,7 @@ from __future__ import annotations
 import sympy as sp
 
 from theorems.spec import Claim, ProofStep, Setting, Source, Spec
-from theorems.symbols import Delta, H, T, c, eta, sigma, sum_grad_norm, sum_grad_sq
+from theorems.symbols import Delta, G, H, T, c, eta, sigma, sum_grad_norm, sum_grad_sq, t
 
 _TUNED = sp.Min(1 / H, sp.sqrt(Delta) / (sigma * sp.sqrt(H * T)))
 
@@ -38,4 +38,45 @@ T6_1 = Spec(
     ),
 )
 
-SPECS = (T6_1,)
+_p = sp.Symbol("p", nonnegative=True)
+_DECREASING = c / (H * t ** _p)   # a decreasing schedule: eta_t = c / (H t^p), 0 <= p <= 1
+_SQRT = c / (H * sp.sqrt(t))      # eta_t = c'/sqrt(t) with c' = c/H, so c' ranges over scales of 1/H
+
+T6_2 = Spec(
+    id="T6.2",
+    title="SGD with decreasing learning rates on smooth non-convex losses",
+    source=Source(section="6", line=1080),
+    statement=("Suppose L is H-smooth and E||grad l(w, z)||^2 <= G^2 for all w (the notes print "
+               "E||grad l|| <= G^2; the proof uses the second moment, which is the reading encoded). For any "
+               "deterministic decreasing eta_1 >= ... >= eta_T: (1/T) sum_t E||grad L(w_t)||^2 <= Delta/(T eta_T) + "
+               "H G^2/(2 T eta_T) sum_t eta_t^2. With eta_t = c/sqrt(t): (1/T) sum_t E||grad L(w_t)||^2 <= "
+               "Delta/(c sqrt(T)) + H G^2 c (1 + log T)/(2 sqrt(T)), and E||grad L(w_hat)|| <= "
+               "sqrt(Delta/c + G^2 c H (1 + log(T)/2)) / T^(1/4)."),
+    assumptions=frozenset({"smooth", "m2", "lb"}),
+    settings=(
+        Setting("decreasing", "SGD", hyper={"eta": _DECREASING}, free={"c": (0.05, 3.0), "p": (0.0, 1.0)},
+                noise=("gaussian", "sphere")),
+        Setting("c/sqrt(t)", "SGD", hyper={"eta": _SQRT}, free={"c": (0.05, 3.0)}, noise=("gaussian", "sphere")),
+    ),
+    claims=(
+        Claim("decreasing-schedule", "expect", sum_grad_sq / T,
+              Delta / (T * _DECREASING.subs(t, T)) + H * G ** 2 / (2 * T * _DECREASING.subs(t, T))
+              * sp.Sum(_DECREASING ** 2, (t, 1, T)),
+              "decreasing", "(1/T) sum_t E||grad L(w_t)||^2 <= Delta/(T eta_T) + H G^2/(2 T eta_T) sum_t eta_t^2"),
+        Claim("sqrt-schedule", "expect", sum_grad_sq / T,
+              Delta / ((c / H) * sp.sqrt(T)) + H * G ** 2 * (c / H) * (1 + sp.log(T)) / (2 * sp.sqrt(T)),
+              "c/sqrt(t)", "(1/T) sum_t E||grad L(w_t)||^2 <= Delta/(c sqrt T) + H G^2 c (1 + log T)/(2 sqrt T)"),
+        Claim("sqrt-schedule-random-iterate", "expect", sum_grad_norm / T,
+              sp.sqrt(Delta / (c / H) + G ** 2 * (c / H) * H * (1 + sp.log(T) / 2)) / T ** sp.Rational(1, 4),
+              "c/sqrt(t)", "E||grad L(w_hat)|| <= sqrt(Delta/c + G^2 c H (1 + log(T)/2)) / T^(1/4)"),
+    ),
+    proof_steps=(
+        ProofStep("eta_t = c/sqrt(t): Delta/(T eta_T) = Delta/(c sqrt(T))", Delta / (T * (c / sp.sqrt(T))),
+                  Delta / (c * sp.sqrt(T))),
+        ProofStep("eta_t = c/sqrt(t): H G^2/(2 T eta_T) * c^2 (1 + log T) = H G^2 c (1 + log T)/(2 sqrt T)",
+                  H * G ** 2 / (2 * T * (c / sp.sqrt(T))) * c ** 2 * (1 + sp.log(T)),
+                  H * G ** 2 * c * (1 + sp.log(T)) / (2 * sp.sqrt(T))),
+    ),
+)
+
+SPECS = (T6_1, T6_2)
