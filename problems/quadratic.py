@@ -36,7 +36,7 @@ class Quadratic:
     def sample(self, batch_size: int, dim: int, generator: torch.Generator,
                device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> ProblemBatch:
         B, d = batch_size, dim
-        H = rnd.log_uniform((B,), 0.1, 10.0, generator, device, dtype)
+        H = rnd.log_uniform((B,), 0.01, 1000.0, generator, device, dtype)
         if self.strongly_convex:
             kappa = rnd.log_uniform((B,), 1.0, self.max_condition, generator, device, dtype)
             low = H / kappa

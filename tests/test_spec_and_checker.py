@@ -102,3 +102,28 @@ def test_gaussian_oracle_second_moment_bound_on_lipschitz_losses() -> None:
     assert torch.allclose(second_moment, exact, rtol=0.05)
     quadratic = FAMILIES["quadratic-sc"].sample(2, 3, torch.Generator().manual_seed(3))
     assert "m2" not in GaussianNoise().bind(quadratic, torch.Generator()).classes
+
+
+def test_an_erratum_needs_its_correction_and_an_existing_witness() -> None:
+    with pytest.raises(SpecError, match="needs both"):
+        make([Claim("c", "sure", sum_grad_sq, Delta / eta, "s", "", erratum="halved")])
+    with pytest.raises(SpecError, match="witness"):
+        make([Claim("c", "sure", sum_grad_sq, Delta / eta, "s", "", erratum="halved", corrected_by="d",
+                    witness="/no/such/file.json"),
+              Claim("d", "sure", sum_grad_sq, 2 * Delta / eta, "s", "")])
+
+
+def test_a_falsified_erratum_is_reported_as_erratum_not_violation(tmp_path) -> None:
+    spec = make([Claim("half", "sure", sum_grad_sq, Delta / eta, "s", "", erratum="the 2 is missing",
+                       corrected_by="full"),
+                 Claim("full", "sure", sum_grad_sq, 2 * Delta / eta, "s", "")])
+    result = check(spec, counterexample_dir=tmp_path)
+    assert [c.verdict for c in result.claims] == ["erratum", "holds"]
+    assert result.claims[0].counterexample and not result.violated
+
+
+def test_the_stored_T7_2_witness_replays_as_a_violation() -> None:
+    from theorems.counterexample import witness_evidence
+    spec = CATALOG["T7.2"]
+    evidence = witness_evidence(spec, spec.claim("tuned-random-iterate"))
+    assert evidence is not None and evidence.measured > evidence.bound

@@ -16,14 +16,14 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 import torch
 
 from problems import FAMILIES, ORACLES
-from theorems.counterexample import write_counterexample
+from theorems.counterexample import witness_evidence, write_counterexample
 from theorems.profiles import PROFILES, Profile
 from theorems.evaluate import evaluate
 from theorems.rounds import (ClaimRound, Evidence, RoundData, RoundKey, _sides, admissible, build_round, derive_seed,
                              evaluate_claim)
 from theorems.spec import Claim, Spec
 
-HOLDS, VIOLATED, NOT_APPLICABLE = "holds", "violated", "not-applicable"
+HOLDS, VIOLATED, NOT_APPLICABLE, ERRATUM = "holds", "violated", "not-applicable", "erratum"
 
 #: At most this many tightness values are kept per claim (reservoir sample, seeded by the claim).
 SAMPLE_CAP = 5000
@@ -275,8 +275,10 @@ def _decide(result: ClaimResult, spec: Spec, claim: Claim, profile: Profile, dir
     if result.instances == 0:
         result.verdict = NOT_APPLICABLE
     elif result.violation is not None:
-        result.verdict = "violated"
+        result.verdict = ERRATUM if claim.erratum else VIOLATED
         result.counterexample = str(write_counterexample(spec, claim, result.violation, profile, directory))
+    elif claim.erratum and (witnessed := witness_evidence(spec, claim)) is not None:
+        result.verdict, result.violation, result.counterexample = ERRATUM, witnessed, claim.witness
     else:
         result.verdict = HOLDS
 

@@ -112,3 +112,16 @@ def replay(document: dict[str, Any], spec: Spec) -> Replay:
     slack = float(tol.get("rtol", 1e-9)) * (abs(measured) + abs(bound)) + float(tol.get("atol", 1e-12))
     violated = not math.isfinite(measured) or measured > bound + slack
     return Replay(spec.id, claim.name, recorded_value, measured, bound, violated)
+
+
+def witness_evidence(spec: Spec, claim: Claim) -> Evidence | None:
+    """Replay an erratum's stored counterexample; its evidence when it is still violated."""
+    if claim.witness is None:
+        return None
+    document = load_counterexample(claim.witness)
+    outcome = replay(document, spec)
+    if not outcome.violated:
+        return None
+    return Evidence(RoundKey(**document["round"]), document["instance"], document.get("step"), outcome.measured,
+                    outcome.bound, outcome.measured / outcome.bound if outcome.bound > 0 else math.nan, True,
+                    document.get("p_value"), replica=document.get("replica"))

@@ -87,6 +87,8 @@ def build_round(spec: Spec, key: RoundKey) -> RoundData:
     for name, value in {**problem.constants, **oracle.constants}.items():
         values[name] = value.reshape(B, 1, 1)
     values["T"] = torch.tensor(float(key.horizon), dtype=dtype, device=device)
+    minibatch = minibatch_size(setting, key)
+    values["B"] = torch.tensor(float(minibatch), dtype=dtype, device=device)
     for name, (low, high) in setting.free.items():
         values[name] = _draw_free(B, low, high, generator, device, dtype).reshape(B, 1, 1)
     like = torch.zeros(B, 1, 1, dtype=dtype, device=device)
@@ -94,7 +96,7 @@ def build_round(spec: Spec, key: RoundKey) -> RoundData:
         if "t" not in {s.name for s in sp.sympify(expr).free_symbols}:
             values[name] = evaluate(expr, values, like)
     if setting.pointwise:
-        values.update(_pointwise_values(problem, key.replicas, generator))
+        values.update(_pointwise_values(problem, oracle, minibatch, key.replicas, generator))
     else:
         values.update(_trace_values(spec, setting, key, problem, oracle, values, like))
     scalar_names = sorted(n for n, v in values.items() if tuple(v.shape) == (B, 1, 1))
@@ -106,12 +108,19 @@ def build_round(spec: Spec, key: RoundKey) -> RoundData:
     return RoundData(key, problem, values, out_like, instance_values)
 
 
+def minibatch_size(setting: Setting, key: RoundKey) -> int:
+    """The round's minibatch size: one of the setting's sizes, drawn from the round seed (1 if none)."""
+    if not setting.minibatch:
+        return 1
+    return setting.minibatch[derive_seed(key.seed, "minibatch") % len(setting.minibatch)]
+
+
 def hyper_expressions(spec: Spec, setting: Setting, key: RoundKey) -> dict[str, sp.Expr]:
     """The setting's hyper-parameters, with the user's overrides (``key.hyper``) parsed."""
     exprs = dict(setting.hyper)
     if setting.pointwise or not key.hyper:
         return exprs
-    allowed = set(S.CONSTANTS) | {"T", "t"} | set(setting.free)
+    allowed = set(S.CONSTANTS) | {"T", "t"} | set(setting.free) | ({"B"} if setting.minibatch else set())
     for name, text in key.hyper.items():
         if name not in exprs:
             raise ProtocolError(f"{spec.id} setting {setting.name!r} has no hyper-parameter {name!r}; "
@@ -141,6 +150,8 @@ def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemB
             hyper[name] = values[name]
         else:
             hyper[name] = _schedule(expr, values, like)
+    if setting.minibatch:
+        hyper["batch_size"] = minibatch_size(setting, key)
     factory = load_algorithm(key.algorithm or setting.algorithm, key.options)
     try:
         algorithm = factory(**hyper)
@@ -184,8 +195,10 @@ def _schedule(expr: sp.Expr, values: Mapping[str, Tensor], like: Tensor) -> Call
     return at
 
 
-def _pointwise_values(problem: ProblemBatch, replicas: int, generator: torch.Generator) -> dict[str, Tensor]:
-    """Points w around w* (or w1) at scales from 1e-2 to 1e2 and directions v at scales 1e-3..1e2."""
+def _pointwise_values(problem: ProblemBatch, oracle: BoundOracle, minibatch: int, replicas: int,
+                      generator: torch.Generator) -> dict[str, Tensor]:
+    """Points w around w* (or w1) at scales from 1e-2 to 1e2, directions v at scales 1e-3..1e2,
+    and one minibatch oracle draw at each w."""
     w1 = problem.w1
     B, d = w1.shape
     device, dtype = w1.device, w1.dtype
@@ -206,6 +219,7 @@ def _pointwise_values(problem: ProblemBatch, replicas: int, generator: torch.Gen
         "inner_grad_v": (g * v).sum(-1, keepdim=True),
         "v_sq": v.square().sum(-1, keepdim=True),
         "dist_sq_w": dist,
+        "noise_sq_w": (oracle.sample(w, minibatch) - g).square().sum(-1, keepdim=True),
     }
 
 

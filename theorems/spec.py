@@ -9,6 +9,7 @@ A malformed spec fails when it is defined, with a ``SpecError`` naming the resul
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Mapping
 
 import sympy as sp
@@ -37,13 +38,16 @@ class Setting:
     """One way to run the result: an algorithm (a name in ``algorithms.ALGORITHMS``, or
     ``"pointwise"`` for a lemma that holds at every point), its hyper-parameters as sympy
     expressions, free parameters drawn per instance in [low, high] (endpoints included with
-    positive probability), and the oracles under which the result is claimed."""
+    positive probability), the oracles under which the result is claimed, and ``minibatch``
+    sizes: each round draws one, passes it to the algorithm as ``batch_size`` and binds the
+    symbol ``B`` to it (pointwise settings average that many oracle draws in ``noise_sq_w``)."""
 
     name: str
     algorithm: str
     hyper: Mapping[str, sp.Expr] = field(default_factory=dict)
     free: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     noise: tuple[str, ...] = ("exact",)
+    minibatch: tuple[int, ...] = ()
 
     @property
     def pointwise(self) -> bool:
@@ -58,7 +62,14 @@ class Setting:
 class Claim:
     """``measured <= bound`` on every instance (kind ``sure``) or in expectation over the
     algorithm's randomness (kind ``expect``); ``when`` restricts the claim to the instances
-    where a sympy condition on constants and parameters holds."""
+    where a sympy condition on constants and parameters holds.
+
+    ``erratum`` marks a statement that is false as written (DESIGN.md, errata): it says what is
+    wrong and names the corrected claim of the same spec (``corrected_by``). The checker reports
+    such a claim as ``erratum`` with its counterexample when it falsifies it; ``witness`` is the
+    path of a stored counterexample file that replays the violation deterministically, so the
+    erratum stays demonstrated even when a run's random search misses it (the pytest item
+    fails if neither shows the violation)."""
 
     name: str
     kind: str
@@ -67,6 +78,9 @@ class Claim:
     setting: str
     statement: str
     when: sp.Basic | None = None
+    erratum: str | None = None
+    corrected_by: str | None = None
+    witness: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,12 +141,14 @@ def _validate(spec: Spec) -> None:
         bad_noise = set(s.noise) - set(ORACLES)
         if bad_noise:
             fail(f"setting {s.name!r} names unknown oracles {sorted(bad_noise)}; use {sorted(ORACLES)}")
-        allowed = set(S.CONSTANTS) | {"T"} | set(s.free)
+        allowed = set(S.CONSTANTS) | {"T"} | set(s.free) | ({"B"} if s.minibatch else set())
         for hname, expr in s.hyper.items():
             extra = {x.name for x in sp.sympify(expr).free_symbols} - allowed - {"t"}
             if extra:
                 fail(f"hyper-parameter {hname!r} of setting {s.name!r} uses undeclared symbols "
                      f"{sorted(extra)}; declare them in `free` or use constants {sorted(S.CONSTANTS)}")
+        if any(not isinstance(m, int) or m < 1 for m in s.minibatch):
+            fail(f"setting {s.name!r}: minibatch sizes must be positive integers, got {s.minibatch}")
         for fname, (low, high) in s.free.items():
             if not low <= high:
                 fail(f"free parameter {fname!r} has an empty range [{low}, {high}]")
@@ -145,7 +161,7 @@ def _validate(spec: Spec) -> None:
         if c.setting not in names:
             fail(f"claim {c.name!r} refers to setting {c.setting!r}; the settings are {names}")
         s = spec.setting(c.setting)
-        vocabulary = set(S.CONSTANTS) | {"T"} | set(s.free) | set(s.hyper)
+        vocabulary = set(S.CONSTANTS) | {"T"} | set(s.free) | set(s.hyper) | ({"B"} if s.minibatch else set())
         vocabulary |= set(S.POINTWISE) if s.pointwise else set(S.TRACE)
         for label, expr in (("measured", c.measured), ("bound", c.bound), ("when", c.when)):
             if expr is None:
@@ -154,5 +170,12 @@ def _validate(spec: Spec) -> None:
             if extra:
                 fail(f"claim {c.name!r}: {label} uses {sorted(extra)}, which setting {s.name!r} does not "
                      f"provide; available symbols are {sorted(vocabulary)} (theorems/symbols.py)")
+        if (c.erratum is None) != (c.corrected_by is None):
+            fail(f"claim {c.name!r}: an erratum needs both `erratum` (what is wrong) and `corrected_by` "
+                 "(the name of the corrected claim)")
+        if c.witness is not None and (c.erratum is None or not Path(c.witness).is_file()):
+            fail(f"claim {c.name!r}: witness {c.witness!r} must be an existing counterexample file of an erratum")
+        if c.corrected_by is not None and c.corrected_by not in claim_names:
+            fail(f"claim {c.name!r} is corrected by {c.corrected_by!r}, which is not a claim of {spec.id}")
         if c.kind == "expect" and not s.stochastic:
             fail(f"claim {c.name!r} is an expectation but setting {s.name!r} has no stochastic oracle; use kind 'sure'")

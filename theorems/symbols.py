@@ -21,6 +21,9 @@ Delta = sp.Symbol("Delta", nonnegative=True)  # L(w1) - inf L
 Lstar = sp.Symbol("Lstar", real=True)        # L(w*) = inf L
 CONSTANTS = {s.name: s for s in (G, H, mu, sigma, D, Delta, Lstar)}
 
+# The minibatch size (settings with ``minibatch`` sizes; each round draws one).
+B = sp.Symbol("B", positive=True, integer=True)
+
 # The horizon and the step index.
 T = sp.Symbol("T", positive=True, integer=True)
 t = sp.Symbol("t", positive=True, integer=True)
@@ -46,7 +49,8 @@ grad_sq_w = sp.Symbol("grad_sq_w", nonnegative=True)  # ||grad L(w)||^2
 inner_grad_v = sp.Symbol("inner_grad_v", real=True)  # <grad L(w), v>
 v_sq = sp.Symbol("v_sq", nonnegative=True)           # ||v||^2
 dist_sq_w = sp.Symbol("dist_sq_w", nonnegative=True)  # ||w - w*||^2
-POINTWISE = {s.name: s for s in (L_w, L_wv, grad_sq_w, inner_grad_v, v_sq, dist_sq_w)}
+noise_sq_w = sp.Symbol("noise_sq_w", nonnegative=True)  # ||g - grad L(w)||^2, g the mean of B oracle draws at w
+POINTWISE = {s.name: s for s in (L_w, L_wv, grad_sq_w, inner_grad_v, v_sq, dist_sq_w, noise_sq_w)}
 
 # Common hyper-parameter and free-parameter symbols.
 eta = sp.Symbol("eta", positive=True)
