@@ -101,8 +101,10 @@ def test_sphere_minibatch_variance_is_sigma_squared_over_m(seed: int, d: int, k:
     err = (o.sample(w, m) - p.grad(w)).square().sum(-1)
     z = z_scores(err, sigma ** 2 / m)
     assert (z.abs() < Z).all(), z
-    # a mean of m unit vectors is no longer on the sphere, but never outside it
-    assert (err <= sigma[:, None] ** 2 * (1 + 1e-12)).all()
+    # a mean of m unit vectors is no longer on the sphere, but never outside it (up to the rounding
+    # of (grad + noise) - grad, which is proportional to ||grad L|| + sigma)
+    scale = p.grad(w).norm(dim=-1) + sigma[:, None]
+    assert (err <= sigma[:, None] ** 2 + 1e-12 * scale ** 2).all()
 
 
 @SETTINGS
