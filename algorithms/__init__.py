@@ -5,6 +5,7 @@ Built-in algorithm factories are registered in ``ALGORITHMS`` by the name a spec
 """
 from algorithms.protocol import Algorithm, HyperParameter, Oracle, Schedule, as_schedule
 from algorithms.run import ProtocolError, Trace, run
+from algorithms.schedules import CosineAnnealing, CosineWithRestarts, LinearWarmup, StepDecay, scale_for_batch_size
 from algorithms.sgd import GD, SGD, MinibatchSGD
 from algorithms.torch_optim import TorchOptimizer, torch_optimizer
 
@@ -12,6 +13,7 @@ from algorithms.torch_optim import TorchOptimizer, torch_optimizer
 ALGORITHMS = {"GD": GD, "SGD": SGD, "MinibatchSGD": MinibatchSGD}
 
 __all__ = [
-    "ALGORITHMS", "GD", "SGD", "Algorithm", "HyperParameter", "MinibatchSGD", "Oracle",
-    "ProtocolError", "Schedule", "TorchOptimizer", "Trace", "as_schedule", "run", "torch_optimizer",
+    "ALGORITHMS", "GD", "SGD", "Algorithm", "CosineAnnealing", "CosineWithRestarts", "HyperParameter",
+    "LinearWarmup", "MinibatchSGD", "Oracle", "ProtocolError", "Schedule", "StepDecay", "TorchOptimizer", "Trace",
+    "as_schedule", "run", "scale_for_batch_size", "torch_optimizer",
 ]
