@@ -40,17 +40,26 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    from theorems.catalog import lookup
+    from theorems.catalog import UnknownResultError, lookup
 
     options = theorycheck_options_from(config)
-    wanted = {lookup(i).id for i in options.ids}
+    try:
+        wanted = {lookup(i).id for i in options.ids}
+    except UnknownResultError as exc:
+        raise pytest.UsageError(f"--tc-id: {exc}") from None
     skip_heavy = pytest.mark.skip(reason="heavy sweep: run with --tc-profile thorough")
+    kept, deselected = [], []
     for item in items:
         marker = item.get_closest_marker("theorycheck_claim")
         if wanted and marker is not None and marker.args[0] not in wanted:
-            item.add_marker(pytest.mark.skip(reason="not selected by --tc-id"))
+            deselected.append(item)
+            continue
         if options.profile != "thorough" and item.get_closest_marker("thorough") is not None:
             item.add_marker(skip_heavy)
+        kept.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
 
 
 def theorycheck_options_from(config: pytest.Config) -> Options:
