@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -17,11 +19,12 @@ import torch
 from algorithms import ProtocolError
 from problems import FAMILIES
 from theorems.catalog import CATALOG, UnknownResultError, lookup
-from theorems.checker import CheckResult, check
+from theorems.checker import CheckResult, check, round_keys
 from theorems.counterexample import CounterexampleError, load_counterexample, replay
 from theorems.loading import AlgorithmLoadError, load_module, parse_assignments, parse_options
 from theorems.profiles import PROFILES
-from theorems.report import write_report
+from theorems.report import run_settings, write_report
+from theorems.report_progress import ReportProgress
 from theorems.spec import SpecError
 
 EXIT_OK, EXIT_VIOLATED, EXIT_USAGE = 0, 1, 2
@@ -91,15 +94,16 @@ def _device(name: str) -> str:
 
 
 def _progress(enabled: bool) -> Callable[[str], None] | None:
-    if not enabled:
+    """In-place progress messages on a terminal (cut to its width so they never wrap); None
+    (silence) when disabled or when stderr is not a terminal, e.g. in CI logs."""
+    if not enabled or not sys.stderr.isatty():
         return None
-    interactive = sys.stderr.isatty()
 
     def show(message: str) -> None:
-        if interactive:
-            sys.stderr.write("\r\033[K" + message)
-            sys.stderr.flush()
-    return show if interactive else None
+        width = max(20, shutil.get_terminal_size(fallback=(100, 24)).columns - 1)
+        sys.stderr.write("\r\033[K" + message[:width])
+        sys.stderr.flush()
+    return show
 
 
 def _summary_line(result: CheckResult) -> str:
@@ -189,20 +193,38 @@ def _cmd_report(args: argparse.Namespace) -> int:
     results = []
     started = time.perf_counter()
     out = Path(args.out)
-    for i, spec in enumerate(CATALOG.values(), 1):
+    specs = list(CATALOG.values())
+    bar = None
+    if not args.quiet:
+        profile = PROFILES[args.profile]
+        total = sum(len(round_keys(spec, claim, profile, args.seed, device, None, args.family))
+                    for spec in specs for claim in spec.claims)
+        bar = ReportProgress(total, len(specs))
+    for i, spec in enumerate(specs, 1):
         result = check(spec, profile=args.profile, seed=args.seed, device=device, families=args.family,
-                       counterexample_dir=out / "counterexamples", progress=_progress(not args.quiet), **variant)
+                       counterexample_dir=out / "counterexamples", progress=None if bar is None else bar.round,
+                       **variant)
         results.append(result)
-        if not args.quiet:
-            sys.stderr.write(("\r\033[K" if sys.stderr.isatty() else "")
-                             + f"[{i}/{len(CATALOG)}] {_summary_line(result)}\n")
-    paths = write_report(results, out, formats=args.format or ["html", "md", "json"],
-                         settings={"profile": args.profile, "seed": args.seed, "device": device,
-                                   "algorithm": args.algorithm, "seconds": round(time.perf_counter() - started, 1)})
+        if bar is not None:
+            bar.result(i, _summary_line(result))
+    seconds = time.perf_counter() - started
+    if bar is not None:
+        bar.status("writing the report")
+    command = ["theorycheck", "report", "--profile", args.profile, "--device", device, "--seed", str(args.seed)]
+    command += [f"--family={f}" for f in args.family or []]
+    if args.algorithm:
+        command += ["--algorithm", args.algorithm]
+    command += [f"--option={o}" for o in args.option] + [f"--hyper={h}" for h in args.hyper]
+    settings = run_settings(profile=args.profile, device=device, seed=args.seed, seconds=seconds,
+                            algorithm=args.algorithm, options=variant["options"], hyper=variant["hyper"],
+                            families=args.family, command=shlex.join(command))
+    paths = write_report(results, out, formats=args.format or ["html", "md", "json"], settings=settings)
+    if bar is not None:
+        bar.close()
     violated = sum(r.violated for r in results)
     claims = sum(len(r.claims) for r in results)
     print(f"{len(results)} results, {claims} claims, {violated} with a violation; wrote "
-          + ", ".join(str(p) for p in paths))
+          + ", ".join(str(p) for p in paths) + f" in {time.perf_counter() - started:.1f} s")
     return EXIT_VIOLATED if violated else EXIT_OK
 
 
