@@ -24,6 +24,11 @@ def _png(fig) -> bytes:
     return buffer.getvalue()
 
 
+def _plain_formatter():
+    from matplotlib.ticker import FuncFormatter
+    return FuncFormatter(lambda v, _: f"{v:.3g}")
+
+
 def loglog_slope(points: Sequence[tuple[float, float]]) -> float | None:
     """Least-squares slope of log(value) against log(T) over the points (T, value) with both
     positive and finite; None with fewer than two distinct horizons."""
@@ -50,7 +55,7 @@ def tightness_chart(labels: Sequence[str], values: Sequence[float | None], verdi
     ax.set_yticks(range(len(labels)), labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, max(1.1, min(2.0, max(shown, default=1.0) * 1.05)))
-    ax.set_xlabel("tightness = measured / bound at the worst instance (dashed: bound attained; capped at 2)")
+    ax.set_xlabel("tightness at the worst instance (dashed: bound attained; bars capped at 2)", fontsize=9)
     fig.tight_layout()
     return _png(fig)
 
@@ -85,9 +90,10 @@ def claim_figure(title: str, samples: Sequence[float], unit: str,
                 ax.loglog([p[0] for p in pos], [p[1] for p in pos], "o-", color=colour, label=text, markersize=4)
         ax.set_xticks(Ts, [str(T) for T in Ts])
         ax.minorticks_off()
+        ax.yaxis.set_major_formatter(_plain_formatter())  # plain labels: mathtext ticks are slow
         ax.set_xlabel("horizon T (worst instance found at each T)", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.legend(fontsize=7)
     fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.08 if rate else 0.14, right=0.98, bottom=0.17, top=0.86, wspace=0.25)
     return _png(fig)
