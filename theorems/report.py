@@ -17,10 +17,11 @@ import json
 import math
 import platform
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
+
+import sympy as sp
 
 from theorems.checker import CheckResult, ClaimResult
 from theorems.report_math import latex, mathml, relation
@@ -131,14 +132,29 @@ def _where(row: _Row) -> str:
     return ", ".join(parts)
 
 
-def _horizon_points(claim: ClaimResult) -> list[tuple[int, float, float]] | None:
-    if claim.pointwise or len(claim.by_horizon) < 2:
+#: Per-step symbols: a claim that uses them compares at every step t, not at the horizon T.
+_PER_STEP = {"L_t", "L_next", "grad_sq_t", "t"}
+
+
+def _per_step(row: _Row) -> bool:
+    c = row.spec_claim
+    if c is None:
+        return False
+    names = {x.name for e in (c.measured, c.bound) for x in sp.sympify(e).free_symbols}
+    return bool(names & _PER_STEP)
+
+
+def _horizon_points(row: _Row) -> list[tuple[int, float, float]] | None:
+    """(T, measured, bound) of the worst comparison at each horizon, for claims stated at the
+    horizon T (not for pointwise lemmas, nor for per-step claims, whose comparison is at a step t)."""
+    claim = row.claim
+    if claim.pointwise or len(claim.by_horizon) < 2 or _per_step(row):
         return None
     return [(T, e.measured, e.bound) for T, e in sorted(claim.by_horizon.items())]
 
 
-def _slopes(claim: ClaimResult) -> tuple[float | None, float | None] | None:
-    points = _horizon_points(claim)
+def _slopes(row: _Row) -> tuple[float | None, float | None] | None:
+    points = _horizon_points(row)
     if points is None:
         return None
     return loglog_slope([(T, m) for T, m, _ in points]), loglog_slope([(T, b) for T, _, b in points])
@@ -153,7 +169,7 @@ def _figures(results: Sequence[CheckResult]) -> tuple[bytes, dict[str, bytes]]:
         if row.claim.instances == 0:
             continue
         figures[row.slug] = claim_figure(f"{row.label} ({row.claim.verdict})", row.claim.tightness_samples,
-                                         row.claim.tightness_unit, _horizon_points(row.claim))
+                                         row.claim.tightness_unit, _horizon_points(row))
     return chart, figures
 
 
@@ -315,13 +331,13 @@ def _md_result(r: CheckResult, figures: Mapping[str, str]) -> list[str]:
             out += [_md_math(relation(spec_claim.measured, spec_claim.bound)), ""]
         out += [md(c.statement), ""]
         out += _md_evidence(row)
-        slopes = _slopes(c)
+        slopes = _slopes(row)
         if slopes is not None:
             out += [f"Fitted log-log slope against T at the worst instance of each horizon: measured "
                     f"{_fmt(slopes[0], 3)}, bound {_fmt(slopes[1], 3)}.", ""]
         if row.slug in figures:
             out += [f"![{md(row.label)}: tightness histogram"
-                    + ("" if c.pointwise else " and measured vs bound against T") + f"]({figures[row.slug]})", ""]
+                    + ("" if _horizon_points(row) is None else " and measured vs bound against T") + f"]({figures[row.slug]})", ""]
     if r.proof_steps:
         out += ["**Proof steps:**", ""]
         out += [f"- {'verified by sympy' if ok else '**NOT verified**'}: {md(d)}" for d, ok in r.proof_steps]
@@ -330,7 +346,6 @@ def _md_result(r: CheckResult, figures: Mapping[str, str]) -> list[str]:
 
 
 def latex_symbol(name: str) -> str:
-    import sympy as sp
     return latex(sp.Symbol(name))
 
 
@@ -451,7 +466,6 @@ def _html_erratum(row: _Row) -> str:
 
 
 def _html_result(r: CheckResult, figures: Mapping[str, bytes]) -> str:
-    import sympy as sp
     esc = html.escape
     s = r.spec
     out = [f'<section class="result" id="{esc(_anchor(s.id))}"><h2>{esc(s.id)}: {esc(s.title)}</h2>',
@@ -480,13 +494,13 @@ def _html_result(r: CheckResult, figures: Mapping[str, bytes]) -> str:
             out.append(f"<p>{mathml(relation(spec_claim.measured, spec_claim.bound), display=True)}</p>")
         out.append(f"<p>{esc(c.statement)}</p>")
         out.append(_html_evidence(row))
-        slopes = _slopes(c)
+        slopes = _slopes(row)
         if slopes is not None:
             out.append(f"<p>Fitted log-log slope against T at the worst instance of each horizon: measured "
                        f"<b>{_fmt(slopes[0], 3)}</b>, bound <b>{_fmt(slopes[1], 3)}</b>.</p>")
         if row.slug in figures:
             out.append(_img(figures[row.slug], f"{row.label}: tightness histogram"
-                            + ("" if c.pointwise else " and measured vs bound against T")))
+                            + ("" if _horizon_points(row) is None else " and measured vs bound against T")))
         out.append("</div>")
     if r.proof_steps:
         out.append("<p><b>Proof steps:</b></p><ul>" + "".join(
