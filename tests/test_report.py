@@ -12,7 +12,7 @@ import pytest
 import sympy as sp
 
 from theorems.catalog import CATALOG
-from theorems.checker import SAMPLE_CAP, ClaimResult, check, instance_tightness
+from theorems.checker import SAMPLE_CAP, ClaimResult, check
 from theorems.cli import _progress, main
 from theorems.profiles import PROFILES, Profile
 from theorems.report import run_settings, summary, write_report

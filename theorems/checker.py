@@ -18,8 +18,7 @@ import torch
 from problems import FAMILIES, ORACLES
 from theorems.counterexample import witness_evidence, write_counterexample
 from theorems.profiles import PROFILES, Profile
-from theorems.evaluate import evaluate
-from theorems.rounds import (ClaimRound, Evidence, RoundData, RoundKey, _sides, admissible, build_round, derive_seed,
+from theorems.rounds import (ClaimRound, Evidence, RoundKey, admissible, build_round, derive_seed,
                              evaluate_claim)
 from theorems.spec import Claim, Spec
 
@@ -52,7 +51,7 @@ class ClaimResult:
     #: True for a pointwise lemma (no horizon T)
     pointwise: bool = False
     #: tightness of each applicable instance's worst comparison (at most ``SAMPLE_CAP``, a
-    #: deterministic reservoir sample); one value per round when ``tightness_unit`` is "round"
+    #: deterministic reservoir sample)
     tightness_samples: list[float] = field(default_factory=list)
     tightness_unit: str = "instance"
     samples_seen: int = 0
@@ -211,56 +210,25 @@ def check(spec: Spec, *, profile: Profile | str = "quick", seed: int = 0, device
 
 
 def _run_rounds(spec: Spec, claim: Claim, keys: list[RoundKey], profile: Profile,
-                progress: Callable[[str], None] | None) -> Iterator[tuple[RoundKey, ClaimRound, list[float] | None]]:
+                progress: Callable[[str], None] | None) -> Iterator[tuple[RoundKey, ClaimRound]]:
     level = profile.level / max(len(keys), 1)
     for i, key in enumerate(keys, 1):
         data = build_round(spec, key)
         outcome = evaluate_claim(claim, data, level, profile.rtol, profile.atol)
-        tightness = getattr(outcome, "tightness", None)  # per-instance values, if rounds.py provides them
-        if tightness is None and outcome.applicable:
-            tightness = instance_tightness(claim, data, profile)
-        yield key, outcome, None if tightness is None else [float(x) for x in tightness]
+        yield key, outcome
         if progress is not None:
             progress(f"{spec.id} {claim.name}: round {i}/{len(keys)} ({key.family}, {key.oracle}, T={key.horizon})")
 
 
-def instance_tightness(claim: Claim, data: RoundData, profile: Profile) -> list[float]:
-    """Tightness of each applicable instance's worst comparison in a round, as the round's
-    evaluation defines it (sure: max over replicas and steps of measured / bound where the bound
-    is above the rounding tolerance; expect: max over steps of replica mean / bound). Instances
-    with no such comparison are left out."""
-    measured, bound, tol = _sides(claim, data, profile.rtol, profile.atol)
-    B = measured.shape[0]
-    mask = torch.ones(B, dtype=torch.bool, device=measured.device)
-    if claim.when is not None:
-        mask = evaluate(claim.when, data.values, data.like).reshape(B, -1).all(-1)
-    if claim.kind == "sure":
-        finite = torch.isfinite(measured) & ~torch.isnan(bound)
-        ratio = torch.where((bound > tol) & finite, measured / bound, torch.full_like(measured, math.nan))
-        ratio = ratio.reshape(B, -1)
-    else:
-        target, slack = bound[:, 0, :], tol.max(1).values
-        mean = measured.mean(1)
-        finite = torch.isfinite(measured).all(1)
-        ratio = torch.where((target > slack) & finite, mean / target, torch.full_like(mean, math.nan))
-    worst = torch.nan_to_num(ratio, nan=-math.inf).max(-1).values
-    keep = mask & torch.isfinite(worst)
-    return worst[keep].cpu().tolist()
-
-
-def _merge(result: ClaimResult, item: tuple) -> None:
-    key, outcome = item[0], item[1]
-    tightness = item[2] if len(item) > 2 else None
+def _merge(result: ClaimResult, item: tuple[RoundKey, ClaimRound]) -> None:
+    key, outcome = item
     result.rounds += 1
     if outcome.applicable == 0:
         return
     result.families.add(f"{key.family}/{key.oracle}")
     result.instances += outcome.applicable
     result.comparisons += outcome.comparisons
-    if tightness is None:  # fall back to one value per round: the round's worst comparison
-        result.tightness_unit = "round"
-        tightness = [] if outcome.worst is None else [outcome.worst.tightness]
-    result.add_tightness(tightness)
+    result.add_tightness(outcome.tightness)
     if outcome.worst is not None:
         current = result.by_horizon.get(key.horizon)
         if current is None or outcome.worst.tightness > current.tightness:

@@ -243,12 +243,20 @@ class Evidence:
 
 @dataclass(frozen=True)
 class ClaimRound:
-    """What one round says about one claim."""
+    """What one round says about one claim; ``tightness`` holds the worst tightness of each
+    applicable instance that has a comparison above the rounding level."""
 
     applicable: int
     comparisons: int
     worst: Evidence | None
     violation: Evidence | None
+    tightness: tuple[float, ...] = ()
+
+
+def _per_instance(ratio: Tensor, mask: Tensor) -> tuple[float, ...]:
+    """The largest finite ratio of each applicable instance (ratio has the instance on dim 0)."""
+    worst = torch.nan_to_num(ratio.reshape(ratio.shape[0], -1), nan=-math.inf).max(-1).values
+    return tuple(worst[mask & torch.isfinite(worst)].cpu().tolist())
 
 
 def evaluate_claim(claim: Claim, data: RoundData, level: float, rtol: float, atol: float) -> ClaimRound:
@@ -308,7 +316,7 @@ def _sure(measured: Tensor, bound: Tensor, tol: Tensor, mask: Tensor, data: Roun
         i = int(excess.reshape(-1).argmax())
         violation = _evidence(i, measured, bound, ratio, True, data, K, R,
                               reason="" if bool(finite.reshape(-1)[i]) else "non-finite value")
-    return ClaimRound(int(mask.sum()), int(mask.sum()) * R * K, worst, violation)
+    return ClaimRound(int(mask.sum()), int(mask.sum()) * R * K, worst, violation, _per_instance(ratio, mask))
 
 
 def _evidence_at(ratio: Tensor, measured: Tensor, bound: Tensor, bad: Tensor, data: RoundData, K: int, R: int) -> Evidence | None:
@@ -354,7 +362,7 @@ def _expect(measured: Tensor, bound: Tensor, tol: Tensor, mask: Tensor, data: Ro
     if bool(bad.any()):
         i = int(torch.where(bad, pv, torch.full_like(pv, 2.0)).reshape(-1).argmin())
         violation = at(i, True, "" if bool(finite.reshape(-1)[i]) else "non-finite value")
-    return ClaimRound(int(mask.sum()), comparisons, worst, violation)
+    return ClaimRound(int(mask.sum()), comparisons, worst, violation, _per_instance(ratio, mask))
 
 
 def measure_instance(claim: Claim, data: RoundData, instance: int, step: int | None,
