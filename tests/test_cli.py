@@ -161,3 +161,13 @@ def test_load_registers_a_users_own_result(tmp_path) -> None:
     result = run_cli(["--load", "my_results", "check", "U1", "--format", "json", "--quiet"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["claims"][0]["verdict"] == "holds"
+
+
+def test_an_algorithm_returning_the_wrong_shape_is_a_usage_error(tmp_path) -> None:
+    (tmp_path / "shape_variant.py").write_text(
+        "class Flat:\n    def __init__(self, eta):\n        self.eta = eta\n"
+        "    def init(self, w1):\n        return None\n"
+        "    def step(self, w, state, oracle, t):\n        return w.sum(-1), state\n")
+    result = run_cli(["check", "T5.8", "--algorithm", "shape_variant:Flat", "--quiet"], cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "expected" in result.stderr and "(B, R, d)" in result.stderr
