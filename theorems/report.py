@@ -19,7 +19,7 @@ import platform
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import sympy as sp
 
@@ -349,20 +349,29 @@ def latex_symbol(name: str) -> str:
     return latex(sp.Symbol(name))
 
 
-def _md_evidence(row: _Row) -> list[str]:
+def _evidence_sentence(row: _Row, escape: Callable[[str], str], bold: Callable[[str], str]) -> str | None:
+    """The evidence of a claim as one paragraph, for Markdown and HTML alike (None: no comparison)."""
     c = row.claim
     e = c.violation or c.worst
     if e is None:
-        return [f"{c.instances} instances; no comparison above the rounding level.", ""]
+        return None
     dist = c.tightness_distribution()
-    text = (f"{c.instances} instances ({c.comparisons} comparisons) on {md(', '.join(sorted(c.families)))}. "
-            f"Worst tightness **{_fmt(c.tightness)}** (measured {_fmt(e.measured, 6)}, bound {_fmt(e.bound, 6)}) "
-            f"at {md(_where(row))}, found by the {md(c.search)} search.")
+    text = (f"{c.instances} instances ({c.comparisons} comparisons) on {escape(', '.join(sorted(c.families)))}. "
+            f"Worst tightness {bold(_fmt(c.tightness))} (measured {_fmt(e.measured, 6)}, bound {_fmt(e.bound, 6)}) "
+            f"at {escape(_where(row))}, found by the {escape(c.search)} search.")
     if e.p_value is not None:
         text += f" Confidence interval of the tightness [{_fmt(e.lower)}, {_fmt(e.upper)}], p-value {_fmt(e.p_value, 3)}."
     if dist:
-        text += (f" Tightness per {dist['per']}: median {_fmt(dist['median'])}, 10%–90% "
+        text += (f" Tightness per {escape(dist['per'])}: median {_fmt(dist['median'])}, 10%–90% "
                  f"[{_fmt(dist['q10'])}, {_fmt(dist['q90'])}].")
+    return text
+
+
+def _md_evidence(row: _Row) -> list[str]:
+    c = row.claim
+    text = _evidence_sentence(row, md, lambda x: f"**{x}**")
+    if text is None:
+        return [f"{c.instances} instances; no comparison above the rounding level.", ""]
     out = [text, ""]
     if c.counterexample:
         out += [f"Counterexample: `{c.counterexample}` (replay with `theorycheck replay {c.counterexample}`).", ""]
@@ -513,18 +522,9 @@ def _html_result(r: CheckResult, figures: Mapping[str, bytes]) -> str:
 def _html_evidence(row: _Row) -> str:
     esc = html.escape
     c = row.claim
-    e = c.violation or c.worst
-    if e is None:
+    text = _evidence_sentence(row, esc, lambda x: f"<b>{x}</b>")
+    if text is None:
         return f"<p>{c.instances} instances; no comparison above the rounding level.</p>"
-    dist = c.tightness_distribution()
-    text = (f"{c.instances} instances ({c.comparisons} comparisons) on {esc(', '.join(sorted(c.families)))}. "
-            f"Worst tightness <b>{_fmt(c.tightness)}</b> (measured {_fmt(e.measured, 6)}, bound {_fmt(e.bound, 6)}) "
-            f"at {esc(_where(row))}, found by the {esc(c.search)} search.")
-    if e.p_value is not None:
-        text += f" Confidence interval of the tightness [{_fmt(e.lower)}, {_fmt(e.upper)}], p-value {_fmt(e.p_value, 3)}."
-    if dist:
-        text += (f" Tightness per {esc(dist['per'])}: median {_fmt(dist['median'])}, 10%–90% "
-                 f"[{_fmt(dist['q10'])}, {_fmt(dist['q90'])}].")
     out = f"<p>{text}</p>"
     if c.counterexample:
         out += (f"<p>Counterexample: <code>{esc(c.counterexample)}</code> (replay with "
