@@ -4,7 +4,22 @@ from __future__ import annotations
 import sympy as sp
 
 from theorems.spec import Claim, ProofStep, Setting, Source, Spec
-from theorems.symbols import D, G, T, eta, sum_subopt
+from theorems.symbols import D, G, L_w, L_wv, T, eta, grad_sq_w, sum_subopt, v_sq
+
+P2_3 = Spec(
+    id="P2.3",
+    title="A differentiable function is G-Lipschitz iff its gradient is bounded by G",
+    source=Source(section="2", line=184),
+    statement="If L is differentiable, then L is G-Lipschitz if and only if ||grad L(x)|| <= G for all x.",
+    assumptions=frozenset({"lip"}),
+    settings=(Setting("points", "pointwise"),),
+    claims=(
+        Claim("gradient-bounded", "sure", grad_sq_w, G ** 2, "points",
+              "||grad L(w)||^2 <= G^2 at every sampled w (the certified G bounds the gradient)"),
+        Claim("lipschitz", "sure", sp.Abs(L_wv - L_w), G * sp.sqrt(v_sq), "points",
+              "|L(w + v) - L(w)| <= G ||v|| for every sampled w and v (bounded gradient implies Lipschitz)"),
+    ),
+)
 
 T2_4 = Spec(
     id="T2.4",
@@ -27,4 +42,4 @@ T2_4 = Spec(
     ),
 )
 
-SPECS = (T2_4,)
+SPECS = (P2_3, T2_4)

@@ -60,4 +60,27 @@ T5_8 = Spec(
     ),
 )
 
-SPECS = (L5_6, L5_7, T5_8)
+_x, _y, _g, _Lx = sp.symbols("x y g L_x", real=True)
+_U = _Lx + _g * (_y - _x) + H / 2 * (_x - _y) ** 2
+
+P5_9 = Spec(
+    id="P5.9",
+    title="The quadratic upper model of a smooth function and its minimiser",
+    source=Source(section="5", line=972),
+    statement=("Suppose L is H-smooth and U_x(y) = L(x) + <grad L(x), y - x> + H/2 ||x - y||^2. Then "
+               "L(x) = U_x(x), L(y) <= U_x(y) for all x, y, and argmin_y U_x(y) = x - grad L(x)/H."),
+    assumptions=frozenset({"smooth", "lb"}),
+    settings=(Setting("points", "pointwise"),),
+    claims=(
+        Claim("upper-model", "sure", L_wv - Lstar, L_w - Lstar + inner_grad_v + H / 2 * v_sq, "points",
+              "L(y) <= U_x(y) with x = w and y = w + v (shifted by L* = inf L)"),
+    ),
+    proof_steps=(
+        ProofStep("U_x(x) = L(x)", _U.subs(_y, _x), _Lx),
+        ProofStep("the derivative of U_x vanishes at y = x - grad L(x)/H (per coordinate; U_x is separable)",
+                  sp.diff(_U, _y).subs(_y, _x - _g / H), 0),
+        ProofStep("U_x has curvature H > 0, so the stationary point is the minimiser", sp.diff(_U, _y, 2), H),
+    ),
+)
+
+SPECS = (L5_6, L5_7, T5_8, P5_9)
