@@ -91,32 +91,28 @@ def tiny_chain(xp, x, n):
 # Framework adapters: each returns a zero-argument callable computing one gradient. ----
 
 
-def engine_case(case, data):
+def _numpy_style_case(grad, module, case, data, params_as_tuple=False):
+    """One gradient evaluation of ``case`` with a numpy-style engine (``grad``, its numpy ``module``)."""
     if case == "a":
-        g = ad.grad(lambda x: elementwise_chain(anp, x))
+        g = grad(lambda x: elementwise_chain(module, x))
         return lambda: g(data["x"])
     if case == "b":
-        g = ad.grad(lambda w: logistic_loss(anp, w, data["X"], data["y"]))
+        g = grad(lambda w: logistic_loss(module, w, data["X"], data["y"]))
         return lambda: g(data["w"])
     if case == "c":
-        g = ad.grad(lambda p: mlp_loss(anp, p, data["X"], data["y"]))
-        return lambda: g(data["params"])
-    g = ad.grad(lambda x: tiny_chain(anp, x, data["n"]))
+        g = grad(lambda p: mlp_loss(module, p, data["X"], data["y"]))
+        params = tuple(data["params"]) if params_as_tuple else data["params"]
+        return lambda: g(params)
+    g = grad(lambda x: tiny_chain(module, x, data["n"]))
     return lambda: g(data["x"])
+
+
+def engine_case(case, data):
+    return _numpy_style_case(ad.grad, anp, case, data)
 
 
 def autograd_case(case, data):
-    if case == "a":
-        g = autograd.grad(lambda x: elementwise_chain(agnp, x))
-        return lambda: g(data["x"])
-    if case == "b":
-        g = autograd.grad(lambda w: logistic_loss(agnp, w, data["X"], data["y"]))
-        return lambda: g(data["w"])
-    if case == "c":
-        g = autograd.grad(lambda p: mlp_loss(agnp, p, data["X"], data["y"]))
-        return lambda: g(tuple(data["params"]))
-    g = autograd.grad(lambda x: tiny_chain(agnp, x, data["n"]))
-    return lambda: g(data["x"])
+    return _numpy_style_case(autograd.grad, agnp, case, data, params_as_tuple=True)
 
 
 def torch_case(case, data):
