@@ -113,6 +113,22 @@ def test_json_keeps_the_check_contract(report) -> None:
                 assert c["worst"]["search"] == "random"
     trace = documents[0]["claims"][0]
     assert [p["T"] for p in trace["by_horizon"]] == [1, 4, 16]
+    assert [p["T"] for p in trace["rate_curve"]] == [1, 4, 16]
+    assert documents[1]["claims"][0]["rate_curve"] == []  # L5.6 is pointwise
+
+
+def test_rate_curve_follows_one_instance_across_horizons() -> None:
+    """The rate plot re-runs the worst instance at every T: at the worst comparison's own
+    horizon it reproduces that comparison, and on T2.4 (eta = D/(G sqrt T)) the bound
+    G D sqrt(T) of one instance has slope exactly 1/2, which the worst cases of different
+    instances per T would not give."""
+    result = check(CATALOG["T2.4"], profile=TINY, families=["pseudo-huber"], claims=["sum-suboptimality"])
+    claim = result.claims[0]
+    curve = {T: (m, b) for T, m, b in claim.rate_curve}
+    assert sorted(curve) == [1, 4, 16]
+    assert curve[claim.worst.key.horizon] == pytest.approx((claim.worst.measured, claim.worst.bound), rel=1e-12)
+    assert loglog_slope([(T, b) for T, (_, b) in curve.items()]) == pytest.approx(0.5, rel=1e-12)
+    assert all(m <= b for m, b in curve.values())
 
 
 def test_instance_tightness_matches_the_rounds_worst_and_is_capped(report) -> None:

@@ -18,8 +18,13 @@ import torch
 from problems import FAMILIES, ORACLES
 from theorems.counterexample import witness_evidence, write_counterexample
 from theorems.profiles import PROFILES, Profile
+from dataclasses import replace
+
+import sympy as sp
+
+from theorems import symbols as S
 from theorems.rounds import (ClaimRound, Evidence, RoundKey, admissible, build_round, derive_seed,
-                             evaluate_claim)
+                             evaluate_claim, measure_instance)
 from theorems.spec import Claim, Spec
 
 HOLDS, VIOLATED, NOT_APPLICABLE, ERRATUM = "holds", "violated", "not-applicable", "erratum"
@@ -57,6 +62,8 @@ class ClaimResult:
     samples_seen: int = 0
     #: the worst comparison found at each horizon T
     by_horizon: dict[int, Evidence] = field(default_factory=dict)
+    #: (T, measured, bound) of the worst instance found, re-run at every horizon of the profile
+    rate_curve: list[tuple[int, float, float]] = field(default_factory=list)
     _rng: random.Random | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -81,6 +88,7 @@ class ClaimResult:
                               "tightness": _finite_or_none(e.tightness), "family": e.key.family,
                               "oracle": e.key.oracle, "dim": e.key.dim, "instance": e.instance, "step": e.step}
                              for T, e in sorted(self.by_horizon.items())]
+        out["rate_curve"] = [{"T": T, "measured": m, "bound": b} for T, m, b in self.rate_curve]
         return out
 
     def add_tightness(self, values: Iterable[float]) -> None:
@@ -202,6 +210,7 @@ def check(spec: Spec, *, profile: Profile | str = "quick", seed: int = 0, device
                           None if pointwise else options, None if pointwise else hyper)
         for outcome in _run_rounds(spec, claim, keys, profile, progress):
             _merge(result, outcome)
+        result.rate_curve = rate_curve(spec, claim, result.worst, profile.horizons)
         _decide(result, spec, claim, profile, counterexample_dir)
         results.append(result)
     steps = [(step.description, step.verify()) for step in spec.proof_steps]
@@ -237,6 +246,28 @@ def _merge(result: ClaimResult, item: tuple[RoundKey, ClaimRound]) -> None:
         result.worst = outcome.worst
     if outcome.violation is not None and result.violation is None:
         result.violation = outcome.violation
+
+
+def stated_at_horizon(claim: Claim) -> bool:
+    """Whether the claim compares once per run, at the horizon T (not at every step t)."""
+    names = {x.name for e in (claim.measured, claim.bound) for x in sp.sympify(e).free_symbols}
+    return not names & set(S.PER_STEP)
+
+
+def rate_curve(spec: Spec, claim: Claim, worst: Evidence | None,
+               horizons: Iterable[int]) -> list[tuple[int, float, float]]:
+    """(T, measured, bound) of the worst instance found, re-run at every horizon: one instance's
+    empirical rate beside its bound's (the worst instances at different T are different instances,
+    so their slope would mix instances). Empty for pointwise lemmas and per-step claims; an
+    expectation claim's measured value is the replica mean."""
+    if worst is None or spec.setting(claim.setting).pointwise or not stated_at_horizon(claim):
+        return []
+    curve = []
+    for T in sorted(set(horizons)):
+        data = build_round(spec, replace(worst.key, horizon=T))
+        measured, bound = measure_instance(claim, data, worst.instance, None, worst.replica)
+        curve.append((T, measured, bound))
+    return curve
 
 
 def _decide(result: ClaimResult, spec: Spec, claim: Claim, profile: Profile, directory: str | Path) -> None:

@@ -91,7 +91,7 @@ def claim_figure(title: str, samples: Sequence[float], unit: str,
         ax.set_xticks(Ts, [str(T) for T in Ts])
         ax.minorticks_off()
         ax.yaxis.set_major_formatter(_plain_formatter())  # plain labels: mathtext ticks are slow
-        ax.set_xlabel("horizon T (worst instance found at each T)", fontsize=8)
+        ax.set_xlabel("horizon T (the worst instance found, re-run at each T)", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.legend(fontsize=7)
     fig.suptitle(title, fontsize=9)

@@ -41,6 +41,8 @@ L_next = sp.Symbol("L_next", real=True)              # L(w_{t+1})
 grad_sq_t = sp.Symbol("grad_sq_t", nonnegative=True)  # ||grad L(w_t)||^2
 TRACE = {s.name: s for s in (sum_subopt, sum_grad_sq, sum_grad_norm, avg_iterate_subopt,
                              last_subopt, L1, L_t, L_next, grad_sq_t, t)}
+#: The symbols that make a claim compare at every step t = 1..T rather than at the horizon T.
+PER_STEP = {s.name: s for s in (L_t, L_next, grad_sq_t, t)}
 
 # Pointwise quantities at sampled points w and directions v.
 L_w = sp.Symbol("L_w", real=True)                    # L(w)
