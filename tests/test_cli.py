@@ -124,6 +124,13 @@ def test_report_writes_three_formats(tmp_path) -> None:
     assert all({"id", "claims"} <= set(c) for c in checks)
 
 
+def test_report_on_named_results_only(tmp_path) -> None:
+    assert main(["report", "T5.8", "2.4", "--out", str(tmp_path), "--quiet", "--format", "json",
+                 "--family", "quadratic-sc", "--family", "pseudo-huber"]) == 0
+    assert [c["id"] for c in json.loads((tmp_path / "report.json").read_text())] == ["T5.8", "T2.4"]
+    assert not (tmp_path / "report.html").exists()
+
+
 def test_dotted_torch_optimizer_keeps_theorem_3_2(capsys, tmp_path) -> None:
     assert main(["check", "T3.2", "--algorithm", "torch.optim.SGD", "--quiet", "--format", "json",
                  "--counterexamples", str(tmp_path)]) == 0

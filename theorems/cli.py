@@ -71,7 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     p_check.add_argument("--counterexamples", default="counterexamples", metavar="DIR",
                          help="where counterexample files go (default ./counterexamples)")
 
-    p_report = sub.add_parser("report", help="check the whole catalog and write a report")
+    p_report = sub.add_parser("report", help="check the catalog (or the results named) and write a report")
+    p_report.add_argument("id", nargs="*", help="result IDs to report on (default: every result)")
     run_options(p_report)
     p_report.add_argument("--format", choices=("html", "md", "json"), action="append",
                           help="formats to write (repeatable; default all three)")
@@ -193,7 +194,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     results = []
     started = time.perf_counter()
     out = Path(args.out)
-    specs = list(CATALOG.values())
+    specs = _specs(args.id or ["all"])
     bar = None
     if not args.quiet:
         profile = PROFILES[args.profile]
@@ -210,7 +211,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - started
     if bar is not None:
         bar.status("writing the report")
-    command = ["theorycheck", "report", "--profile", args.profile, "--device", device, "--seed", str(args.seed)]
+    command = ["theorycheck", "report", *args.id, "--profile", args.profile, "--device", device, "--seed", str(args.seed)]
     command += [f"--family={f}" for f in args.family or []]
     if args.algorithm:
         command += ["--algorithm", args.algorithm]
