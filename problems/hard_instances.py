@@ -11,6 +11,9 @@ constants, for tests, adversary seeds and demonstrations of what a guarantee doe
   the heavy-ball method, tuned as for quadratics, cycles instead of converging (Lessard, Recht
   and Packard, *Analysis and design of optimization algorithms via integral quadratic
   constraints*, SIAM J. Optim. 26, 2016, section 4.6).
+- ``reddi_kale_kumar``: the online linear problem on [-1, 1] on which Adam with beta1 = 0 and
+  beta2 = 1/(1 + C^2) converges to the worst point +1 (Reddi, Kale and Kumar, *On the convergence
+  of Adam and beyond*, ICLR 2018, Theorem 1).
 - ``SkewedNoise``: unbiased, bounded, two-point noise with exact variance under which sign
   descent drifts to a point where every gradient coordinate equals a p/(1-p) > 0, while SGD still
   converges (the sign of an unbiased estimate is a biased estimate of the sign; see Bernstein et
@@ -164,3 +167,33 @@ class SkewedNoise:
             return problem.grad(w) + z.mean(0)
 
         return BoundOracle(self.name, noise_classes(self.classes, problem.classes), constants, sample)
+
+
+def reddi_kale_kumar(C: float = 3.0, device: torch.device | str = "cpu",
+                     dtype: torch.dtype = torch.float64) -> tuple[ProblemBatch, BoundOracle]:
+    """f_t(x) = C x when t = 1 mod 3 and -x otherwise, on the interval [-1, 1] (C > 2), as a
+    problem L(x) = (C - 2)/3 x (the average over a period; minimiser x* = -1 on [-1, 1]) and a
+    deterministic oracle that returns the gradients C, -1, -1, C, ... call after call. Adam with
+    beta1 = 0, beta2 = 1/(1 + C^2) and projection onto [-1, 1] converges to +1 (Theorem 1 of
+    Reddi et al. 2018); projected SGD converges to -1. ``params["domain"]`` is the interval."""
+    if C <= 2:
+        raise ValueError(f"reddi_kale_kumar: needs C > 2, got {C}")
+    slope = (C - 2) / 3
+
+    def loss(w: Tensor) -> Tensor:
+        return slope * w[..., 0]
+
+    def grad(w: Tensor) -> Tensor:
+        return torch.full_like(w, slope)
+
+    one = torch.ones(1, dtype=dtype, device=device)
+    problem = _batch("reddi-kale-kumar", {"cvx", "lip", "lb", "minimizer"}, loss, grad,
+                     {"G": slope, "Lstar": -slope}, 0 * one, -one, {"C": C, "domain": (-1.0, 1.0)})
+    calls = [0]
+
+    def sample(w: Tensor, m: int = 1) -> Tensor:
+        calls[0] += 1
+        return torch.full_like(w, C if calls[0] % 3 == 1 else -1.0)
+
+    oracle = BoundOracle("cyclic", frozenset(), {"sigma": torch.full((1,), math.nan, dtype=dtype, device=device)}, sample)
+    return problem, oracle

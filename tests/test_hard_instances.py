@@ -11,7 +11,7 @@ from algorithms import GD, SGD, run, torch_optimizer
 from examples.variants import SignSGD
 from problems import Exact, ProblemBatch
 from problems.hard_instances import (SkewedNoise, drori_teboulle, drori_teboulle_worst_case, lessard_recht_packard,
-                                     nesterov_chain, nesterov_lower_bound)
+                                     nesterov_chain, nesterov_lower_bound, reddi_kale_kumar)
 
 
 def _diagonal_quadratic(diagonal: list[float], w1: list[float]) -> ProblemBatch:
@@ -152,3 +152,32 @@ def test_sign_descent_is_trapped_by_skewed_noise_while_sgd_converges() -> None:
     # sign descent ends near ||grad L||^2 = d target^2; SGD with eta_t = 1/(t + 1) near 0
     assert sign_grad_sq == pytest.approx(3 * target ** 2, rel=0.1)
     assert sgd_grad_sq < 0.05 * sign_grad_sq
+
+
+class _Projected:
+    """An algorithm followed by projection onto an interval (the constrained problem of RKK)."""
+
+    def __init__(self, inner, low: float, high: float) -> None:
+        self.inner, self.low, self.high = inner, low, high
+
+    def init(self, w1):
+        return self.inner.init(w1)
+
+    def step(self, w, state, oracle, t):
+        w, state = self.inner.step(w, state, oracle, t)
+        return w.clamp(self.low, self.high), state
+
+
+@pytest.mark.parametrize("C", [3.0, 5.0])
+def test_adam_converges_to_the_worst_point_of_reddi_kale_kumar(C: float) -> None:
+    low, high = reddi_kale_kumar(C)[0].params["domain"]
+    eta = lambda t: 0.1 / math.sqrt(t)  # noqa: E731  (the alpha/sqrt(t) of the theorem)
+    adam = torch_optimizer(torch.optim.Adam, betas=(0.0, 1 / (1 + C ** 2)), eps=1e-12)(eta=eta)
+    ends = {}
+    for name, algorithm in (("adam", adam), ("sgd", SGD(eta=eta))):
+        p, oracle = reddi_kale_kumar(C)
+        trace = run(_Projected(algorithm, low, high), p, oracle, 3000)
+        ends[name] = float(trace.loss[0, 0, -1] - p.constants["Lstar"][0])
+    slope = (C - 2) / 3
+    assert ends["adam"] == pytest.approx(2 * slope, rel=1e-9)  # at x = +1: the largest gap on [-1, 1]
+    assert ends["sgd"] < 0.01 * slope
