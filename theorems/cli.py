@@ -26,6 +26,7 @@ from theorems.profiles import PROFILES
 from theorems.report import run_settings, write_report
 from theorems.report_progress import ReportProgress
 from theorems.spec import SpecError
+from theorems.sweep import SchedulerError, run_checks
 
 EXIT_OK, EXIT_VIOLATED, EXIT_USAGE = 0, 1, 2
 
@@ -63,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--family", action="append", choices=sorted(FAMILIES),
                        help="restrict to these problem families (repeatable)")
         p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+        p.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run the results in parallel on Dask: local, local:N (N worker processes here) "
+                            "or a scheduler address such as tcp://host:8786")
 
     p_check = sub.add_parser("check", help="check results, e.g. T5.8, 5.8, several IDs, or all")
     p_check.add_argument("id", nargs="+", help="result IDs, or 'all' for every result")
@@ -172,16 +176,16 @@ def _specs(ids: Sequence[str]) -> list:
 def _cmd_check(args: argparse.Namespace) -> int:
     specs = _specs(args.id)
     variant = _variant(args)
-    results = []
-    for spec in specs:
-        result = check(spec, profile=args.profile, seed=args.seed, device=_device(args.device),
-                       families=args.family, counterexample_dir=args.counterexamples,
-                       progress=_progress(not args.quiet), **variant)
+
+    def show(_: int, result: CheckResult) -> None:
         if not args.quiet and sys.stderr.isatty():
             sys.stderr.write("\r\033[K")
-        results.append(result)
         if args.format == "text":
             print(_check_text(result), flush=True)
+
+    results = run_checks(specs, scheduler=args.scheduler, on_result=show, progress=_progress(not args.quiet),
+                         profile=args.profile, seed=args.seed, device=_device(args.device), families=args.family,
+                         counterexample_dir=args.counterexamples, **variant)
     if args.format == "json":
         documents = [r.as_dict() for r in results]
         print(json.dumps(documents[0] if len(args.id) == 1 and args.id[0].lower() != "all" else documents, indent=1))
@@ -191,7 +195,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     device = _device(args.device)
     variant = _variant(args)
-    results = []
     started = time.perf_counter()
     out = Path(args.out)
     specs = _specs(args.id or ["all"])
@@ -201,13 +204,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
         total = sum(len(round_keys(spec, claim, profile, args.seed, device, None, args.family))
                     for spec in specs for claim in spec.claims)
         bar = ReportProgress(total, len(specs))
-    for i, spec in enumerate(specs, 1):
-        result = check(spec, profile=args.profile, seed=args.seed, device=device, families=args.family,
-                       counterexample_dir=out / "counterexamples", progress=None if bar is None else bar.round,
-                       **variant)
-        results.append(result)
-        if bar is not None:
-            bar.result(i, _summary_line(result))
+    results = run_checks(specs, scheduler=args.scheduler, progress=None if bar is None else bar.round,
+                         on_result=None if bar is None else lambda i, r: bar.result(i, _summary_line(r)),
+                         profile=args.profile, seed=args.seed, device=device, families=args.family,
+                         counterexample_dir=out / "counterexamples", **variant)
     seconds = time.perf_counter() - started
     if bar is not None:
         bar.status("writing the report")
@@ -246,7 +246,8 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"list": _cmd_list, "check": _cmd_check, "report": _cmd_report, "replay": _cmd_replay}
-_USER_ERRORS = (UsageError, UnknownResultError, AlgorithmLoadError, ProtocolError, CounterexampleError, SpecError)
+_USER_ERRORS = (UsageError, UnknownResultError, AlgorithmLoadError, ProtocolError, CounterexampleError, SpecError,
+                SchedulerError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,95 @@
+"""Run the checks of many results, one after the other or in parallel on a Dask cluster
+(DESIGN.md, Scale: sweeps are independent shards on an existing distributed engine).
+
+Every check is seeded by (seed, result, setting, family, oracle, horizon, round), never by the
+order in which checks run, so the parallel run gives the same verdicts, tightness and evidence
+as the serial one. A ``scheduler`` is the address of a running Dask scheduler
+(``tcp://host:8786``) or ``local`` / ``local:N`` for a cluster of N worker processes on this
+machine (default: one per core). Workers need theorycheck installed, and a user's algorithm or
+``--load`` module importable, as on the machine that submits.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from theorems.checker import CheckResult, check
+from theorems.counterexample import write_counterexample
+from theorems.profiles import PROFILES
+from theorems.spec import Spec
+
+
+class SchedulerError(ValueError):
+    """The scheduler address is malformed or Dask is not installed."""
+
+
+def run_checks(specs: Sequence[Spec], *, scheduler: str | None = None,
+               on_result: Callable[[int, CheckResult], None] | None = None,
+               progress: Callable[[str], None] | None = None, **check_kwargs: Any) -> list[CheckResult]:
+    """``check(spec, **check_kwargs)`` for every spec, in order; ``on_result(i, result)`` is called
+    as each finishes (i is 1-based, in completion order when distributed). ``progress`` receives
+    per-round messages in a serial run only."""
+    if scheduler is None:
+        results = []
+        for i, spec in enumerate(specs, 1):
+            results.append(check(spec, progress=progress, **check_kwargs))
+            if on_result is not None:
+                on_result(i, results[-1])
+        return results
+    from dask.distributed import as_completed
+
+    results_by_id: dict[str, CheckResult] = {}
+    with _client(scheduler) as client:
+        futures = [client.submit(check, spec, pure=False, key=f"theorycheck-{spec.id}-{os.getpid()}", **check_kwargs)
+                   for spec in specs]
+        for done, future in enumerate(as_completed(futures), 1):
+            result = future.result()
+            _localize_counterexamples(result, check_kwargs)
+            results_by_id[result.spec.id] = result
+            if on_result is not None:
+                on_result(done, result)
+    return [results_by_id[spec.id] for spec in specs]
+
+
+def _localize_counterexamples(result: CheckResult, check_kwargs: dict[str, Any]) -> None:
+    """Write the counterexample files of a remote check on this machine too (the worker wrote
+    them on its own disk); the content is a function of the evidence, so the paths agree."""
+    directory = check_kwargs.get("counterexample_dir", "counterexamples")
+    profile = check_kwargs.get("profile", "quick")
+    profile = PROFILES[profile] if isinstance(profile, str) else profile
+    for claim in result.claims:
+        if claim.violation is None or claim.counterexample is None or Path(claim.counterexample).is_file():
+            continue
+        claim.counterexample = str(write_counterexample(result.spec, result.spec.claim(claim.name), claim.violation,
+                                                        profile, directory))
+
+
+@contextmanager
+def _client(scheduler: str) -> Iterator[Any]:
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise SchedulerError("--scheduler needs Dask: pip install 'dask[distributed]'") from None
+    local = re.fullmatch(r"local(?::(\d+))?", scheduler)
+    if local:
+        workers = int(local.group(1) or os.cpu_count() or 1)
+        if workers < 1:
+            raise SchedulerError(f"scheduler {scheduler!r}: needs at least one worker")
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                          silence_logs=logging.CRITICAL) as cluster, \
+                Client(cluster) as client:
+            yield client
+        return
+    if not re.fullmatch(r"(tcp|tls|inproc|ucx|ws|wss)://\S+", scheduler):
+        raise SchedulerError(f"unknown scheduler {scheduler!r}; use local, local:N or an address such as "
+                             "tcp://host:8786")
+    try:
+        client = Client(scheduler, timeout=30)
+    except OSError as exc:
+        raise SchedulerError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    with client:
+        yield client
