@@ -2,15 +2,15 @@
 
 A round draws B finite distributions of K = T + 1 atoms in R^d from a generator of
 ``problems.DISTRIBUTIONS`` (the round key's ``family``) and, when the result needs one, a
-function (the key's ``oracle`` slot): a problem family's loss for Jensen (tags of
-``problems.CLASS_TAGS``, e.g. ``cvx``), a non-increasing function of ``problems.decreasing`` for
-Lemma 10.2, or ``none``. Every symbol of ``theorems.symbols.DISTRIBUTION`` is then an exact
+function chosen by the round's seed among those the key's ``oracle`` slot admits (``functions``):
+a convex problem family's loss for Jensen (slot ``cvx``), a non-increasing function of
+``problems.decreasing`` for Lemma 10.2 (slot ``decreasing``), or ``none``. Every symbol of ``theorems.symbols.DISTRIBUTION`` is then an exact
 weighted sum over the atoms, so the claims are sure: no Monte Carlo error, no false alarms.
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import sympy as sp
 import torch
@@ -31,20 +31,27 @@ Tensor = torch.Tensor
 NO_FUNCTION = "none"
 
 
-def combinations(assumptions: frozenset[str], families: Iterable[str] | None = None) -> list[tuple[str, str]]:
-    """(distribution, function) pairs: generators with the assumed distribution classes (e.g.
-    ``nonneg``) times the functions with the other assumed classes (``cvx``: convex problem
-    families, restricted to ``families`` when given; ``decreasing``: problems.decreasing), or
-    ``none`` when the result assumes no class of function."""
+def combinations(assumptions: frozenset[str]) -> list[tuple[str, str]]:
+    """(distribution, function) pairs: each generator with the assumed distribution classes
+    (e.g. ``nonneg``) with ``none`` when the result assumes no class of function, else with the
+    function classes it assumes (e.g. ``cvx``), from which each round draws one function."""
     needed = assumptions - DISTRIBUTION_CLASSES
-    generators = [n for n, g in DISTRIBUTIONS.items() if (assumptions & DISTRIBUTION_CLASSES) <= g.classes]
-    if not needed:
-        functions = [NO_FUNCTION]
-    else:
-        allowed = set(FAMILIES) if families is None else set(families)
-        functions = [n for n, f in FAMILIES.items() if n in allowed and needed <= f.classes]
-        functions += [n for n, f in DECREASING.items() if needed <= f.classes]
-    return [(g, f) for g in generators for f in functions]
+    function = "+".join(sorted(needed)) if needed else NO_FUNCTION
+    return [(n, function) for n, g in DISTRIBUTIONS.items() if (assumptions & DISTRIBUTION_CLASSES) <= g.classes]
+
+
+def functions(slot: str) -> list[str]:
+    """The functions a round's function slot admits: a function's own name (a problem family or
+    a problems.decreasing family), or class tags joined by '+' (e.g. ``cvx``): every convex
+    problem family's loss, every non-increasing function family."""
+    if slot in FAMILIES or slot in DECREASING:
+        return [slot]
+    needed = set(slot.split("+"))
+    found = [n for n, f in FAMILIES.items() if needed <= f.classes]
+    found += [n for n, f in DECREASING.items() if needed <= f.classes]
+    if not found:
+        raise KeyError(f"no function is named or has the classes {slot!r}")
+    return found
 
 
 def build(setting: Setting, key: RoundKey, hyper: Mapping[str, sp.Expr]) -> tuple[DistributionBatch, dict[str, Tensor]]:
@@ -57,16 +64,18 @@ def build(setting: Setting, key: RoundKey, hyper: Mapping[str, sp.Expr]) -> tupl
     values = _moments(batch)
     function_generator = torch.Generator(device=device).manual_seed(derive_seed(key.seed, "function"))
     describe_function: Callable[[int], dict[str, Any]] = lambda b: {}
-    if key.oracle in FAMILIES:
-        problem = FAMILIES[key.oracle].sample(B, key.dim, function_generator, device, dtype)
+    name = NO_FUNCTION
+    if key.oracle != NO_FUNCTION:
+        candidates = functions(key.oracle)
+        name = candidates[derive_seed(key.seed, "function choice") % len(candidates)]
+    if name in FAMILIES:
+        problem = FAMILIES[name].sample(B, key.dim, function_generator, device, dtype)
         values.update(_jensen(batch, problem.loss))
         describe_function = problem.describe
-    elif key.oracle in DECREASING:
-        function = DECREASING[key.oracle].sample(B, function_generator, device, dtype)
+    elif name in DECREASING:
+        function = DECREASING[name].sample(B, function_generator, device, dtype)
         values.update(_sequence(batch, function.f, function.F))
         describe_function = function.describe
-    elif key.oracle != NO_FUNCTION:
-        raise KeyError(f"unknown function {key.oracle!r} for a distribution round")
     values["T"] = torch.tensor(float(key.horizon), dtype=dtype, device=device)
     for name, (low, high) in setting.free.items():
         values[name] = draw_free(B, low, high, generator, device, dtype).reshape(B, 1, 1)
@@ -77,7 +86,7 @@ def build(setting: Setting, key: RoundKey, hyper: Mapping[str, sp.Expr]) -> tupl
     values.update(_probabilities(batch, values["E_X1"], values["y"]))
 
     def describe(b: int) -> dict[str, Any]:
-        return {**batch.describe(b), "function": key.oracle, "function_parameters": describe_function(b)}
+        return {**batch.describe(b), "function": name, "function_parameters": describe_function(b)}
 
     return dataclasses.replace(batch, describe=describe), values
 

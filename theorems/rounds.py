@@ -73,11 +73,11 @@ def admissible(spec: Spec, setting: Setting, family_name: str, oracle_name: str)
 
 
 def combinations(spec: Spec, setting: Setting, families: Iterable[str] | None = None) -> list[tuple[str, str]]:
-    """What a setting's rounds run on: the admissible (family, oracle) pairs, or for a
-    distribution setting the (distribution generator, function) pairs; ``families`` restricts
-    the problem families used (as the function, for a distribution setting)."""
+    """What a setting's rounds run on: the admissible (family, oracle) pairs restricted to
+    ``families``, or for a distribution setting the (distribution generator, function slot)
+    pairs (distributions are not problem families, so ``families`` does not restrict them)."""
     if setting.distribution:
-        return distribution_rounds.combinations(spec.assumptions, families)
+        return distribution_rounds.combinations(spec.assumptions)
     chosen = list(FAMILIES) if families is None else [f for f in FAMILIES if f in set(families)]
     return [(f, o) for f in chosen for o in ORACLES if admissible(spec, setting, f, o)]
 
