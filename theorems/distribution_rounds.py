@@ -61,7 +61,7 @@ def build(setting: Setting, key: RoundKey, hyper: Mapping[str, sp.Expr]) -> tupl
     generator = torch.Generator(device=device).manual_seed(key.seed)
     batch = DISTRIBUTIONS[key.family].sample(key.batch_size, key.horizon + 1, key.dim, generator, device)
     B, dtype = key.batch_size, batch.atoms.dtype
-    values = _moments(batch)
+    values = moments(batch)
     function_generator = torch.Generator(device=device).manual_seed(derive_seed(key.seed, "function"))
     describe_function: Callable[[int], dict[str, Any]] = lambda b: {}
     name = NO_FUNCTION
@@ -70,11 +70,11 @@ def build(setting: Setting, key: RoundKey, hyper: Mapping[str, sp.Expr]) -> tupl
         name = candidates[derive_seed(key.seed, "function choice") % len(candidates)]
     if name in FAMILIES:
         problem = FAMILIES[name].sample(B, key.dim, function_generator, device, dtype)
-        values.update(_jensen(batch, problem.loss))
+        values.update(jensen_values(batch, problem.loss))
         describe_function = problem.describe
     elif name in DECREASING:
         function = DECREASING[name].sample(B, function_generator, device, dtype)
-        values.update(_sequence(batch, function.f, function.F))
+        values.update(sequence_values(batch, function.f, function.F))
         describe_function = function.describe
     values["T"] = torch.tensor(float(key.horizon), dtype=dtype, device=device)
     for name, (low, high) in setting.free.items():
@@ -83,7 +83,7 @@ def build(setting: Setting, key: RoundKey, hyper: Mapping[str, sp.Expr]) -> tupl
     for name, expr in hyper.items():
         values[name] = evaluate(expr, values, like)
     values.setdefault("y", values["thr"])
-    values.update(_probabilities(batch, values["E_X1"], values["y"]))
+    values.update(probabilities(batch, values["E_X1"], values["y"]))
 
     def describe(b: int) -> dict[str, Any]:
         return {**batch.describe(b), "function": name, "function_parameters": describe_function(b)}
@@ -103,7 +103,7 @@ def _mean(batch: DistributionBatch) -> Tensor:
     return first + torch.einsum("bk,bkd->bd", p, x - first[:, None, :])
 
 
-def _moments(batch: DistributionBatch) -> dict[str, Tensor]:
+def moments(batch: DistributionBatch) -> dict[str, Tensor]:
     p, x, Y = batch.weights, batch.atoms, batch.point
     B, K, _ = x.shape
     mean = _mean(batch)
@@ -127,7 +127,7 @@ def _moments(batch: DistributionBatch) -> dict[str, Tensor]:
     }
 
 
-def _jensen(batch: DistributionBatch, f: Callable[[Tensor], Tensor]) -> dict[str, Tensor]:
+def jensen_values(batch: DistributionBatch, f: Callable[[Tensor], Tensor]) -> dict[str, Tensor]:
     """Jensen (Proposition A.3) and Corollary A.4 with f: R^d -> R, f((B, R, d)) of shape (B, R)."""
     p, x = batch.weights, batch.atoms
     B = x.shape[0]
@@ -141,7 +141,7 @@ def _jensen(batch: DistributionBatch, f: Callable[[Tensor], Tensor]) -> dict[str
     }
 
 
-def _sequence(batch: DistributionBatch, f: Callable[[Tensor], Tensor], F: Callable[[Tensor], Tensor]) -> dict[str, Tensor]:
+def sequence_values(batch: DistributionBatch, f: Callable[[Tensor], Tensor], F: Callable[[Tensor], Tensor]) -> dict[str, Tensor]:
     """Lemma 10.2 on the sequence x_t = X_1 of atom t (t = 0..T) with partial sums S_t."""
     x = batch.atoms[..., 0]
     B = x.shape[0]
@@ -153,7 +153,7 @@ def _sequence(batch: DistributionBatch, f: Callable[[Tensor], Tensor], F: Callab
     }
 
 
-def _probabilities(batch: DistributionBatch, E_X1: Tensor, y: Tensor) -> dict[str, Tensor]:
+def probabilities(batch: DistributionBatch, E_X1: Tensor, y: Tensor) -> dict[str, Tensor]:
     """P[X_1 >= y], P[X_d <= -y], P[either], P[|X_1 - E X_1| >= y] at each threshold y."""
     p, x = batch.weights, batch.atoms
     B = x.shape[0]
