@@ -9,22 +9,18 @@ from __future__ import annotations
 import math
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
+import sympy as sp
 import torch
 
-from problems import FAMILIES, ORACLES
 from theorems.counterexample import witness_evidence, write_counterexample
 from theorems.profiles import PROFILES, Profile
-from dataclasses import replace
-
-import sympy as sp
-
 from theorems import symbols as S
-from theorems.rounds import (ClaimRound, Evidence, RoundKey, admissible, build_round, derive_seed,
-                             evaluate_claim, measure_instance)
+from theorems.rounds import (ClaimRound, Evidence, RoundKey, build_round, combinations, derive_seed,
+                             evaluate_claim, horizons, measure_instance, round_key)
 from theorems.spec import Claim, Spec
 
 HOLDS, VIOLATED, NOT_APPLICABLE, ERRATUM = "holds", "violated", "not-applicable", "erratum"
@@ -162,24 +158,17 @@ def _evidence_dict(e: Evidence) -> dict:
 def round_keys(spec: Spec, claim: Claim, profile: Profile, seed: int, device: str,
                algorithm: str | None, families: Iterable[str] | None = None,
                options: Mapping[str, Any] | None = None, hyper: Mapping[str, str] | None = None) -> list[RoundKey]:
-    """Every round the profile runs for a claim: admissible (family, oracle) x horizons x rounds."""
+    """Every round the profile runs for a claim: ``combinations`` x horizons x rounds."""
     setting = spec.setting(claim.setting)
-    chosen = list(families) if families is not None else list(FAMILIES)
-    horizons = (1,) if setting.pointwise else profile.horizons
     per_horizon = profile.rounds * (len(profile.horizons) if setting.pointwise else 1)
     keys = []
-    for family in chosen:
-        for oracle in ORACLES:
-            if not admissible(spec, setting, family, oracle):
-                continue
-            for T in horizons:
-                for r in range(per_horizon):
-                    round_seed = derive_seed(seed, spec.id, setting.name, family, oracle, T, r)
-                    dim = profile.dims[derive_seed(round_seed, "dim") % len(profile.dims)]
-                    stochastic = setting.pointwise or oracle != "exact"
-                    keys.append(RoundKey(spec.id, setting.name, family, oracle, round_seed, T, dim,
-                                         profile.batch_size, profile.replicas if stochastic else 1,
-                                         device, algorithm, dict(options or {}), dict(hyper or {})))
+    for combo in combinations(spec, setting, families):
+        for T in horizons(setting, profile):
+            for r in range(per_horizon):
+                round_seed = derive_seed(seed, spec.id, setting.name, *combo, T, r)
+                dim = profile.dims[derive_seed(round_seed, "dim") % len(profile.dims)]
+                keys.append(round_key(spec, setting, combo, round_seed, T, dim, profile, device, algorithm,
+                                      options, hyper))
     return keys
 
 
@@ -255,15 +244,16 @@ def stated_at_horizon(claim: Claim) -> bool:
 
 
 def rate_curve(spec: Spec, claim: Claim, worst: Evidence | None,
-               horizons: Iterable[int]) -> list[tuple[int, float, float]]:
+               at: Iterable[int]) -> list[tuple[int, float, float]]:
     """(T, measured, bound) of the worst instance found, re-run at every horizon: one instance's
     empirical rate beside its bound's (the worst instances at different T are different instances,
-    so their slope would mix instances). Empty for pointwise lemmas and per-step claims; an
+    so their slope would mix instances). Empty for settings that run no algorithm and for
+    per-step claims; an
     expectation claim's measured value is the replica mean."""
-    if worst is None or spec.setting(claim.setting).pointwise or not stated_at_horizon(claim):
+    if worst is None or not spec.setting(claim.setting).runs_algorithm or not stated_at_horizon(claim):
         return []
     curve = []
-    for T in sorted(set(horizons)):
+    for T in sorted(set(at)):
         data = build_round(spec, replace(worst.key, horizon=T))
         measured, bound = measure_instance(claim, data, worst.instance, None, worst.replica)
         curve.append((T, measured, bound))

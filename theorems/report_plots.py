@@ -71,7 +71,9 @@ def claim_figure(title: str, samples: Sequence[float], unit: str,
     ax = axes[0]
     finite = [x for x in samples if math.isfinite(x)]
     if finite:
-        ax.hist(finite, bins=40, color="#5c6bc0")
+        low, high = min(finite), max(finite)  # an identity's values lie within a few ulps of 1:
+        width = max(high - low, 1e-6 * max(abs(high), 1.0))  # widen so 40 bins have finite size
+        ax.hist(finite, bins=40, range=(low, low + width), color="#5c6bc0")
         ax.axvline(1.0, color="black", linewidth=1, linestyle="--")
     else:
         ax.text(0.5, 0.5, "no applicable instance", ha="center", va="center", transform=ax.transAxes)

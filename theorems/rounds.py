@@ -1,35 +1,33 @@
 """One round of a check: build a batch, run the setting's algorithm, and evaluate a claim.
 
 A round is fully determined by (spec, setting, family, oracle, seed, T, dim, batch size,
-replicas, device, algorithm reference), so a counterexample replays it exactly.
+replicas, device, algorithm reference), so a counterexample replays it exactly. For a
+distribution setting the family slot names a distribution generator, the oracle slot the
+round's function and T + 1 is the number of atoms (theorems/distribution_rounds.py).
 """
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import sympy as sp
 import torch
 
 from algorithms import ProtocolError, run
 from problems import FAMILIES, ORACLES, BoundOracle, ProblemBatch
+from problems.distributions import DistributionBatch
 from problems.oracles import noise_classes
 from problems import _random as rnd
-from theorems import statistics
+from theorems import distribution_rounds, statistics
 from theorems.evaluate import evaluate, magnitude
 from theorems.loading import load_algorithm, parse_hyper
+from theorems.profiles import Profile
 from theorems import symbols as S
+from theorems.seeding import derive_seed, draw_free
 from theorems.spec import Claim, Setting, Spec
 
 Tensor = torch.Tensor
-
-
-def derive_seed(*parts: object) -> int:
-    """A 63-bit seed from any parts (stable across processes, unlike ``hash``)."""
-    digest = hashlib.sha256("/".join(map(str, parts)).encode()).digest()
-    return int.from_bytes(digest[:8], "big") >> 1
 
 
 @dataclass(frozen=True)
@@ -61,7 +59,7 @@ class RoundData:
     """The values of every symbol of the round, broadcastable to (B, R, K)."""
 
     key: RoundKey
-    problem: ProblemBatch
+    problem: ProblemBatch | DistributionBatch
     values: Mapping[str, Tensor]
     like: Tensor
     instance_values: Callable[[int], dict[str, float]]
@@ -74,9 +72,40 @@ def admissible(spec: Spec, setting: Setting, family_name: str, oracle_name: str)
     return oracle_name in setting.noise and spec.assumptions <= tags
 
 
+def combinations(spec: Spec, setting: Setting, families: Iterable[str] | None = None) -> list[tuple[str, str]]:
+    """What a setting's rounds run on: the admissible (family, oracle) pairs restricted to
+    ``families``, or for a distribution setting the (distribution generator, function slot)
+    pairs (distributions are not problem families, so ``families`` does not restrict them)."""
+    if setting.distribution:
+        return distribution_rounds.combinations(spec.assumptions)
+    chosen = list(FAMILIES) if families is None else [f for f in FAMILIES if f in set(families)]
+    return [(f, o) for f in chosen for o in ORACLES if admissible(spec, setting, f, o)]
+
+
+def horizons(setting: Setting, profile: Profile) -> tuple[int, ...]:
+    """The horizons T a setting runs at (a pointwise lemma has none: T = 1)."""
+    return (1,) if setting.pointwise else profile.horizons
+
+
+def round_key(spec: Spec, setting: Setting, combo: tuple[str, str], seed: int, horizon: int, dim: int,
+              profile: Profile, device: str, algorithm: str | None = None, options: Mapping[str, Any] | None = None,
+              hyper: Mapping[str, str] | None = None) -> RoundKey:
+    """The key of one round; replicas only where there is randomness to average (a pointwise
+    draw or a stochastic oracle), and no algorithm override where the setting runs none."""
+    family, oracle = combo
+    stochastic = setting.pointwise or (setting.runs_algorithm and oracle != "exact")
+    runs = setting.runs_algorithm
+    return RoundKey(spec.id, setting.name, family, oracle, seed, horizon, dim, profile.batch_size,
+                    profile.replicas if stochastic else 1, device, algorithm if runs else None,
+                    dict(options or {}) if runs else {}, dict(hyper or {}) if runs else {})
+
+
 def build_round(spec: Spec, key: RoundKey) -> RoundData:
     """Sample the batch, draw free parameters, run the algorithm and collect symbol values."""
     setting = spec.setting(key.setting)
+    if setting.distribution:
+        batch, values = distribution_rounds.build(setting, key, setting.hyper)
+        return _round_data(key, batch, values, 1, batch.atoms)
     device = torch.device(key.device)
     generator = torch.Generator(device=device).manual_seed(key.seed)
     problem = FAMILIES[key.family].sample(key.batch_size, key.dim, generator, device)
@@ -90,7 +119,7 @@ def build_round(spec: Spec, key: RoundKey) -> RoundData:
     minibatch = minibatch_size(setting, key)
     values["B"] = torch.tensor(float(minibatch), dtype=dtype, device=device)
     for name, (low, high) in setting.free.items():
-        values[name] = _draw_free(B, low, high, generator, device, dtype).reshape(B, 1, 1)
+        values[name] = draw_free(B, low, high, generator, device, dtype).reshape(B, 1, 1)
     like = torch.zeros(B, 1, 1, dtype=dtype, device=device)
     for name, expr in hyper_expressions(spec, setting, key).items():
         if "t" not in {s.name for s in sp.sympify(expr).free_symbols}:
@@ -99,12 +128,19 @@ def build_round(spec: Spec, key: RoundKey) -> RoundData:
         values.update(_pointwise_values(problem, oracle, minibatch, key.replicas, generator))
     else:
         values.update(_trace_values(spec, setting, key, problem, oracle, values, like))
+    return _round_data(key, problem, values, 1 if _deterministic(setting, key) else key.replicas, problem.w1)
+
+
+def _round_data(key: RoundKey, problem: ProblemBatch | DistributionBatch, values: dict[str, Tensor],
+                replicas: int, reference: Tensor) -> RoundData:
+    """The round's data; ``reference`` gives the dtype and device of its (B, replicas, 1) shape."""
+    B = key.batch_size
     scalar_names = sorted(n for n, v in values.items() if tuple(v.shape) == (B, 1, 1))
 
     def instance_values(b: int) -> dict[str, float]:
         return {n: float(values[n][b, 0, 0]) for n in scalar_names}
 
-    out_like = torch.zeros(B, key.replicas if not _deterministic(setting, key) else 1, 1, dtype=dtype, device=device)
+    out_like = torch.zeros(B, replicas, 1, dtype=reference.dtype, device=reference.device)
     return RoundData(key, problem, values, out_like, instance_values)
 
 
@@ -131,15 +167,6 @@ def hyper_expressions(spec: Spec, setting: Setting, key: RoundKey) -> dict[str, 
 
 def _deterministic(setting: Setting, key: RoundKey) -> bool:
     return not setting.pointwise and key.oracle == "exact"
-
-
-def _draw_free(B: int, low: float, high: float, generator: torch.Generator, device: torch.device,
-               dtype: torch.dtype) -> Tensor:
-    """Uniform in [low, high], with each endpoint drawn with probability 1/4 (worst cases of
-    many bounds sit at an endpoint, e.g. eta = 1/H)."""
-    u = rnd.uniform((B,), 0.0, 1.0, generator, device, dtype)
-    inner = rnd.uniform((B,), low, high, generator, device, dtype)
-    return torch.where(u < 0.25, torch.full_like(u, low), torch.where(u < 0.5, torch.full_like(u, high), inner))
 
 
 def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemBatch, oracle: BoundOracle,

@@ -15,10 +15,13 @@ from typing import Mapping
 import sympy as sp
 
 from problems import CLASS_TAGS, ORACLES
+from problems.decreasing import DECREASING_CLASSES
+from problems.distributions import DISTRIBUTION_CLASSES
 from theorems import symbols as S
 
 KINDS = ("sure", "expect")
 POINTWISE = "pointwise"
+DISTRIBUTION = "distribution"
 
 
 class SpecError(ValueError):
@@ -35,8 +38,10 @@ class Source:
 
 @dataclass(frozen=True)
 class Setting:
-    """One way to run the result: an algorithm (a name in ``algorithms.ALGORITHMS``, or
-    ``"pointwise"`` for a lemma that holds at every point), its hyper-parameters as sympy
+    """One way to run the result: an algorithm (a name in ``algorithms.ALGORITHMS``,
+    ``"pointwise"`` for a lemma that holds at every point, or ``"distribution"`` for a fact about
+    random variables, checked on generated finite distributions with exact expectations,
+    theorems/distribution_rounds.py), its hyper-parameters as sympy
     expressions, free parameters drawn per instance in [low, high] (endpoints included with
     positive probability), the oracles under which the result is claimed, and ``minibatch``
     sizes: each round draws one, passes it to the algorithm as ``batch_size`` and binds the
@@ -52,6 +57,15 @@ class Setting:
     @property
     def pointwise(self) -> bool:
         return self.algorithm == POINTWISE
+
+    @property
+    def distribution(self) -> bool:
+        return self.algorithm == DISTRIBUTION
+
+    @property
+    def runs_algorithm(self) -> bool:
+        """False for pointwise and distribution settings, which run no algorithm."""
+        return not (self.pointwise or self.distribution)
 
     @property
     def stochastic(self) -> bool:
@@ -128,25 +142,32 @@ def _validate(spec: Spec) -> None:
     def fail(message: str) -> None:
         raise SpecError(f"{spec.id}: {message}")
 
-    unknown = set(spec.assumptions) - CLASS_TAGS
+    tags = CLASS_TAGS | DISTRIBUTION_CLASSES | DECREASING_CLASSES
+    unknown = set(spec.assumptions) - tags
     if unknown:
-        fail(f"unknown class tags {sorted(unknown)}; use tags from {sorted(CLASS_TAGS)}")
+        fail(f"unknown class tags {sorted(unknown)}; use tags from {sorted(tags)}")
     names = [s.name for s in spec.settings]
     if len(set(names)) != len(names):
         fail(f"setting names must be unique, got {names}")
     from algorithms import ALGORITHMS
     for s in spec.settings:
-        if not s.pointwise and s.algorithm not in ALGORITHMS:
-            fail(f"setting {s.name!r} names algorithm {s.algorithm!r}; use 'pointwise' or one of {sorted(ALGORITHMS)}")
+        if s.runs_algorithm and s.algorithm not in ALGORITHMS:
+            fail(f"setting {s.name!r} names algorithm {s.algorithm!r}; use 'pointwise', 'distribution' or one of "
+                 f"{sorted(ALGORITHMS)}")
+        if s.distribution and (s.minibatch or tuple(s.noise) != ("exact",)):
+            fail(f"setting {s.name!r} is a distribution setting: its expectations are exact sums, so it takes "
+                 "no oracles and no minibatch sizes")
         bad_noise = set(s.noise) - set(ORACLES)
         if bad_noise:
             fail(f"setting {s.name!r} names unknown oracles {sorted(bad_noise)}; use {sorted(ORACLES)}")
         allowed = set(S.CONSTANTS) | {"T"} | set(s.free) | ({"B"} if s.minibatch else set())
+        if s.distribution:
+            allowed = {"T"} | set(s.free) | set(S.DISTRIBUTION_HYPER)
         for hname, expr in s.hyper.items():
             extra = {x.name for x in sp.sympify(expr).free_symbols} - allowed - {"t"}
             if extra:
                 fail(f"hyper-parameter {hname!r} of setting {s.name!r} uses undeclared symbols "
-                     f"{sorted(extra)}; declare them in `free` or use constants {sorted(S.CONSTANTS)}")
+                     f"{sorted(extra)}; declare them in `free` or use {sorted(allowed - set(s.free))}")
         if any(not isinstance(m, int) or m < 1 for m in s.minibatch):
             fail(f"setting {s.name!r}: minibatch sizes must be positive integers, got {s.minibatch}")
         for fname, (low, high) in s.free.items():
@@ -163,6 +184,8 @@ def _validate(spec: Spec) -> None:
         s = spec.setting(c.setting)
         vocabulary = set(S.CONSTANTS) | {"T"} | set(s.free) | set(s.hyper) | ({"B"} if s.minibatch else set())
         vocabulary |= set(S.POINTWISE) if s.pointwise else set(S.TRACE)
+        if s.distribution:
+            vocabulary = {"T"} | set(s.free) | set(s.hyper) | set(S.DISTRIBUTION)
         for label, expr in (("measured", c.measured), ("bound", c.bound), ("when", c.when)):
             if expr is None:
                 continue
@@ -177,5 +200,8 @@ def _validate(spec: Spec) -> None:
             fail(f"claim {c.name!r}: witness {c.witness!r} must be an existing counterexample file of an erratum")
         if c.corrected_by is not None and c.corrected_by not in claim_names:
             fail(f"claim {c.name!r} is corrected by {c.corrected_by!r}, which is not a claim of {spec.id}")
+        if c.kind == "expect" and s.distribution:
+            fail(f"claim {c.name!r}: expectations over distribution setting {s.name!r} are exact weighted sums; "
+                 "use kind 'sure'")
         if c.kind == "expect" and not s.stochastic:
             fail(f"claim {c.name!r} is an expectation but setting {s.name!r} has no stochastic oracle; use kind 'sure'")

@@ -57,3 +57,45 @@ POINTWISE = {s.name: s for s in (L_w, L_wv, grad_sq_w, inner_grad_v, v_sq, dist_
 # Common hyper-parameter and free-parameter symbols.
 eta = sp.Symbol("eta", positive=True)
 c = sp.Symbol("c", nonnegative=True)
+
+# Distribution quantities (settings of kind "distribution", theorems/distribution_rounds.py): a
+# finite distribution of K = T + 1 atoms x_k in R^d with weights p_k, a point Y in R^d and the
+# mass sum_i a_i (a_k = mass p_k); every expectation below is the exact weighted sum. X is the
+# random vector, X_1 its first coordinate (the scalar of Markov and Chebyshev), A = X_1 and
+# B = X_d the pair of Proposition 10.6, f the round's function (a convex family's loss for
+# Jensen, a non-increasing function for Lemma 10.2). Shapes: one value per instance, except the
+# threshold quantities (one comparison per threshold y) and the atom quantities (one per atom).
+E_X1 = sp.Symbol("E_X1", real=True)                       # E[X_1]
+var_X1 = sp.Symbol("var_X1", nonnegative=True)            # E[(X_1 - E X_1)^2]
+E_sq_dist_Y = sp.Symbol("E_sq_dist_Y", nonnegative=True)  # E||X - Y||^2
+bias_sq = sp.Symbol("bias_sq", nonnegative=True)          # ||Y - E X||^2
+var_X = sp.Symbol("var_X", nonnegative=True)              # E||X - E X||^2
+E_AB = sp.Symbol("E_AB", real=True)                       # E[X_1 X_d]
+E_A_sq = sp.Symbol("E_A_sq", nonnegative=True)            # E[X_1^2]
+E_B_sq = sp.Symbol("E_B_sq", nonnegative=True)            # E[X_d^2]
+norm_Y = sp.Symbol("norm_Y", nonnegative=True)            # ||Y||
+Ef_X = sp.Symbol("Ef_X", real=True)                       # E f(X) = sum_k a_k f(x_k) / sum_k a_k
+f_EX = sp.Symbol("f_EX", real=True)                       # f(E X) = f(sum_k a_k x_k / sum_k a_k)
+sum_f_atoms = sp.Symbol("sum_f_atoms", real=True)         # sum_{k=1}^K f(x_k) (unweighted)
+f_xbar_notes = sp.Symbol("f_xbar_notes", real=True)       # f((1/sum_i a_i) sum_k x_k), Corollary A.4's x_bar
+sum_a = sp.Symbol("sum_a", positive=True)                 # sum_i a_i
+sum_xf = sp.Symbol("sum_xf", real=True)                   # sum_{t=1}^T x_t f(S_t), x_t = X_1 of atom t, S_t = x_0 + ... + x_t
+F_end = sp.Symbol("F_end", real=True)                     # F(S_T), F an antiderivative of f
+F_start = sp.Symbol("F_start", real=True)                 # F(x_0)
+# Per atom k (one comparison each).
+norm_x = sp.Symbol("norm_x", nonnegative=True)            # ||x_k||
+inner_xY = sp.Symbol("inner_xY", real=True)               # <x_k, Y>
+# Per threshold (one comparison each): thr are 2K adversarial thresholds > 0 (|x_{k,1}| and
+# |x_{k,1} - E X_1|, a zero replaced by 1); y is the setting's threshold (hyper-parameter y,
+# default thr) and the probabilities are taken at y.
+thr = sp.Symbol("thr", positive=True)
+y = sp.Symbol("y", real=True)
+P_X_ge_y = sp.Symbol("P_X_ge_y", nonnegative=True)        # P[X_1 >= y] (event A of the union bound)
+P_Xd_le_neg_y = sp.Symbol("P_Xd_le_neg_y", nonnegative=True)  # P[X_d <= -y] (event B)
+P_union = sp.Symbol("P_union", nonnegative=True)          # P[X_1 >= y or X_d <= -y]
+P_dev_ge_y = sp.Symbol("P_dev_ge_y", nonnegative=True)    # P[|X_1 - E X_1| >= y]
+DISTRIBUTION = {s.name: s for s in (E_X1, var_X1, E_sq_dist_Y, bias_sq, var_X, E_AB, E_A_sq, E_B_sq, norm_Y,
+                                    Ef_X, f_EX, sum_f_atoms, f_xbar_notes, sum_a, sum_xf, F_end, F_start,
+                                    norm_x, inner_xY, thr, y, P_X_ge_y, P_Xd_le_neg_y, P_union, P_dev_ge_y)}
+#: The distribution symbols a distribution setting's hyper-parameters may use (known before y).
+DISTRIBUTION_HYPER = {thr.name: thr}

@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 from theorems.catalog import CATALOG
 from theorems.counterexample import witness_evidence, write_counterexample
 from theorems.profiles import PROFILES
-from theorems.rounds import RoundKey, admissible, build_round, derive_seed, evaluate_claim
-from problems import FAMILIES, ORACLES
+from theorems.rounds import build_round, combinations, derive_seed, evaluate_claim, horizons, round_key
 
 class ClaimViolated(AssertionError):
     """A round found a violation: args are (evidence, per-comparison level)."""
@@ -28,10 +27,6 @@ CLAIMS = [(spec.id, claim.name) for spec in CATALOG.values() for claim in spec.c
 PROOF_STEPS = [(spec.id, i) for spec in CATALOG.values() for i in range(len(spec.proof_steps))]
 
 
-def _combos(spec, setting):
-    return [(f, o) for f in FAMILIES for o in ORACLES if admissible(spec, setting, f, o)]
-
-
 @pytest.mark.parametrize("spec_id, claim_name",
                          [pytest.param(s, c, marks=pytest.mark.theorycheck_claim(s, c), id=f"{s}:{c}") for s, c in CLAIMS])
 def test_claim(spec_id: str, claim_name: str, theorycheck_options) -> None:
@@ -39,21 +34,18 @@ def test_claim(spec_id: str, claim_name: str, theorycheck_options) -> None:
     claim = spec.claim(claim_name)
     setting = spec.setting(claim.setting)
     profile = PROFILES[theorycheck_options.profile]
-    combos = _combos(spec, setting)
+    combos = combinations(spec, setting)
     assert combos, f"{spec_id} {claim_name}: no registered family satisfies {sorted(spec.assumptions)}"
-    horizons = (1,) if setting.pointwise else profile.horizons
     budget = profile.rounds * len(profile.horizons) * len(combos)
     level = profile.level / budget
 
     @settings(max_examples=budget, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck), print_blob=False, report_multiple_bugs=False)
-    @given(combo=st.sampled_from(combos), horizon=st.sampled_from(horizons), dim=st.sampled_from(profile.dims),
-           draw=st.integers(0, 2 ** 62))
+    @given(combo=st.sampled_from(combos), horizon=st.sampled_from(horizons(setting, profile)),
+           dim=st.sampled_from(profile.dims), draw=st.integers(0, 2 ** 62))
     def run_round(combo, horizon, dim, draw):
-        family, oracle = combo
-        stochastic = setting.pointwise or oracle != "exact"
-        key = RoundKey(spec.id, setting.name, family, oracle, derive_seed(theorycheck_options.seed, draw), horizon,
-                       dim, profile.batch_size, profile.replicas if stochastic else 1, theorycheck_options.device, None)
+        key = round_key(spec, setting, combo, derive_seed(theorycheck_options.seed, draw), horizon, dim, profile,
+                        theorycheck_options.device)
         outcome = evaluate_claim(claim, build_round(spec, key), level, profile.rtol, profile.atol)
         if outcome.worst is not None and math.isfinite(outcome.worst.tightness):
             target(outcome.worst.tightness, label="tightness")
