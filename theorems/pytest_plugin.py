@@ -7,6 +7,7 @@ enables tests marked ``@pytest.mark.thorough``, which are skipped otherwise.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import pytest
@@ -37,6 +38,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "thorough: heavy sweeps, run with --tc-profile thorough")
     config.addinivalue_line("markers", "theorycheck_claim(spec_id, claim): a claim of the catalog")
+    if os.environ.get("PYTEST_XDIST_WORKER") and "OMP_NUM_THREADS" not in os.environ:
+        # one xdist worker per core: torch's intra-op threads would only contend (small tensors)
+        import torch
+        torch.set_num_threads(1)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
