@@ -23,13 +23,14 @@ class ProtocolError(TypeError):
 
 @dataclass(frozen=True)
 class Trace:
-    """Per-iterate records, each of shape (B, R, T+1) (index i is t = i + 1), and the loss at
-    the averaged iterate, shape (B, R)."""
+    """Per-iterate records, each of shape (B, R, T+1) (index i is t = i + 1), the loss at the
+    averaged iterate, shape (B, R), and the last iterate w_{T+1}, shape (B, R, d)."""
 
     loss: Tensor
     grad_sq: Tensor
     dist_sq: Tensor
     avg_iterate_loss: Tensor
+    last_iterate: Tensor | None = None
 
     @property
     def horizon(self) -> int:
@@ -64,7 +65,7 @@ def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizo
         if t < horizon:
             w_sum = w_sum + w
     avg = problem.loss(w_sum / horizon)
-    return Trace(torch.stack(losses, -1), torch.stack(grad_sqs, -1), torch.stack(dist_sqs, -1), avg)
+    return Trace(torch.stack(losses, -1), torch.stack(grad_sqs, -1), torch.stack(dist_sqs, -1), avg, w)
 
 
 def _unpack(result: object, shape: tuple[int, int, int], t: int) -> tuple[Tensor, object]:

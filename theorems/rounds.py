@@ -15,6 +15,7 @@ import sympy as sp
 import torch
 
 from algorithms import ProtocolError, run
+from algorithms.coupled import run_coupled
 from problems import FAMILIES, ORACLES, BoundOracle, ProblemBatch
 from problems.distributions import DistributionBatch
 from problems.oracles import noise_classes
@@ -127,7 +128,7 @@ def build_round(spec: Spec, key: RoundKey) -> RoundData:
     if setting.pointwise:
         values.update(_pointwise_values(problem, oracle, minibatch, key.replicas, generator))
     else:
-        values.update(_trace_values(spec, setting, key, problem, oracle, values, like))
+        values.update(_trace_values(spec, setting, key, problem, oracle, values, like, oracle_generator))
     return _round_data(key, problem, values, 1 if _deterministic(setting, key) else key.replicas, problem.w1)
 
 
@@ -145,10 +146,20 @@ def _round_data(key: RoundKey, problem: ProblemBatch | DistributionBatch, values
 
 
 def minibatch_size(setting: Setting, key: RoundKey) -> int:
-    """The round's minibatch size: one of the setting's sizes, drawn from the round seed (1 if none)."""
+    """The round's minibatch size: one of the setting's sizes, drawn from the round seed (1 if none);
+    a size given as an expression of T is evaluated at the round's horizon."""
     if not setting.minibatch:
         return 1
-    return setting.minibatch[derive_seed(key.seed, "minibatch") % len(setting.minibatch)]
+    return _horizon_integer(setting.minibatch[derive_seed(key.seed, "minibatch") % len(setting.minibatch)],
+                            key.horizon, "minibatch size")
+
+
+def _horizon_integer(expr: int | sp.Expr, horizon: int, what: str) -> int:
+    """A positive integer given as a number or a sympy expression of T, at T = ``horizon``."""
+    value = sp.sympify(expr).subs(S.T, horizon)
+    if not (value.is_integer and value >= 1):
+        raise ValueError(f"{what} {expr} is {value} at T={horizon}; it must be a positive integer")
+    return int(value)
 
 
 def hyper_expressions(spec: Spec, setting: Setting, key: RoundKey) -> dict[str, sp.Expr]:
@@ -170,7 +181,7 @@ def _deterministic(setting: Setting, key: RoundKey) -> bool:
 
 
 def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemBatch, oracle: BoundOracle,
-                  values: dict[str, Tensor], like: Tensor) -> dict[str, Tensor]:
+                  values: dict[str, Tensor], like: Tensor, generator: torch.Generator) -> dict[str, Tensor]:
     hyper: dict[str, Any] = {}
     for name, expr in hyper_expressions(spec, setting, key).items():
         if name in values:
@@ -190,7 +201,13 @@ def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemB
                             "which has no init/step methods (see algorithms/protocol.py)")
     replicas = 1 if _deterministic(setting, key) else key.replicas
     try:
-        trace = run(algorithm, problem, oracle, key.horizon, replicas)
+        if setting.coupled is None:
+            trace = run(algorithm, problem, oracle, key.horizon, replicas)
+        else:
+            trace, other = run_coupled(algorithm, _coupled_algorithm(setting, key, values, like), problem, oracle,
+                                       generator, key.horizon, _horizon_integer(setting.coupled.horizon, key.horizon,
+                                                                                "coupled horizon"),
+                                       replicas, setting.coupled.shared_samples)
     except ProtocolError:
         raise
     except Exception as exc:
@@ -202,7 +219,9 @@ def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemB
     Lstar = values["Lstar"]
     loss, grad_sq = trace.loss, trace.grad_sq
     step = torch.arange(1, T + 1, dtype=loss.dtype, device=loss.device).reshape(1, 1, T)
-    return {
+    out = {} if setting.coupled is None else {
+        "coupled_dist": torch.linalg.vector_norm(trace.last_iterate - other.last_iterate, dim=-1, keepdim=True)}
+    return out | {
         "sum_subopt": (loss[..., :T] - Lstar).sum(-1, keepdim=True),
         "sum_grad_sq": grad_sq[..., :T].sum(-1, keepdim=True),
         "sum_grad_norm": grad_sq[..., :T].sqrt().sum(-1, keepdim=True),
@@ -213,7 +232,17 @@ def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemB
         "L_next": loss[..., 1:],
         "grad_sq_t": grad_sq[..., :T],
         "t": step,
+        "grad_sq_1": grad_sq[..., :1],
     }
+
+
+def _coupled_algorithm(setting: Setting, key: RoundKey, values: Mapping[str, Tensor], like: Tensor) -> Any:
+    """The coupled run's built-in algorithm with its hyper-parameters evaluated for the round."""
+    coupled = setting.coupled
+    hyper: dict[str, Any] = {name: evaluate(expr, values, like) for name, expr in coupled.hyper.items()}
+    if coupled.batch_size is not None:
+        hyper["batch_size"] = _horizon_integer(coupled.batch_size, key.horizon, "coupled batch size")
+    return load_algorithm(coupled.algorithm)(**hyper)
 
 
 def _schedule(expr: sp.Expr, values: Mapping[str, Tensor], like: Tensor) -> Callable[[int], Tensor]:
@@ -225,7 +254,8 @@ def _schedule(expr: sp.Expr, values: Mapping[str, Tensor], like: Tensor) -> Call
 def _pointwise_values(problem: ProblemBatch, oracle: BoundOracle, minibatch: int, replicas: int,
                       generator: torch.Generator) -> dict[str, Tensor]:
     """Points w around w* (or w1) at scales from 1e-2 to 1e2, directions v at scales 1e-3..1e2,
-    and one minibatch oracle draw at each w."""
+    and one minibatch oracle draw at each w; for ``oracle_bias_w``, one more draw per replica at
+    the first replica's point, so that the replicas of an instance estimate E g at one w."""
     w1 = problem.w1
     B, d = w1.shape
     device, dtype = w1.device, w1.dtype
@@ -247,7 +277,13 @@ def _pointwise_values(problem: ProblemBatch, oracle: BoundOracle, minibatch: int
         "v_sq": v.square().sum(-1, keepdim=True),
         "dist_sq_w": dist,
         "noise_sq_w": (oracle.sample(w, minibatch) - g).square().sum(-1, keepdim=True),
+        "oracle_bias_w": _oracle_bias(problem, oracle, w[:, :1, :].expand(B, replicas, d).clone(), minibatch),
     }
+
+
+def _oracle_bias(problem: ProblemBatch, oracle: BoundOracle, w: Tensor, minibatch: int) -> Tensor:
+    """g - grad L(w) per coordinate (B, R, d), g the mean of ``minibatch`` fresh draws at w."""
+    return oracle.sample(w, minibatch) - problem.grad(w)
 
 
 @dataclass(frozen=True)

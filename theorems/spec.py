@@ -37,6 +37,24 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Coupled:
+    """A second run on the same instances from the same w1, compared with the setting's run
+    through the trace symbol ``coupled_dist`` = ||w_{T+1} - w'_{T'+1}|| (section 8.2 compares B
+    steps of SGD with one step of batch-B SGD). ``algorithm`` names a built-in algorithm,
+    ``hyper`` its hyper-parameters as sympy expressions (of the constants, T, B, the setting's
+    free parameters and hyper-parameters), ``horizon`` T' and ``batch_size`` expressions of T.
+    With ``shared_samples`` the coupled run's k-th stochastic gradient uses the same sample z as
+    the setting's run's k-th one (common random numbers, as in the notes' coupling); otherwise
+    its samples are fresh and independent."""
+
+    algorithm: str
+    hyper: Mapping[str, sp.Expr] = field(default_factory=dict)
+    horizon: sp.Expr = sp.Integer(1)
+    batch_size: sp.Expr | None = None
+    shared_samples: bool = True
+
+
+@dataclass(frozen=True)
 class Setting:
     """One way to run the result: an algorithm (a name in ``algorithms.ALGORITHMS``,
     ``"pointwise"`` for a lemma that holds at every point, or ``"distribution"`` for a fact about
@@ -45,14 +63,17 @@ class Setting:
     expressions, free parameters drawn per instance in [low, high] (endpoints included with
     positive probability), the oracles under which the result is claimed, and ``minibatch``
     sizes: each round draws one, passes it to the algorithm as ``batch_size`` and binds the
-    symbol ``B`` to it (pointwise settings average that many oracle draws in ``noise_sq_w``)."""
+    symbol ``B`` to it (pointwise settings average that many oracle draws in ``noise_sq_w``); a
+    size is a positive integer or a sympy expression of the horizon T (e.g. ``T``: B = T).
+    ``coupled``: a second run to compare with (``Coupled``)."""
 
     name: str
     algorithm: str
     hyper: Mapping[str, sp.Expr] = field(default_factory=dict)
     free: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     noise: tuple[str, ...] = ("exact",)
-    minibatch: tuple[int, ...] = ()
+    minibatch: tuple[int | sp.Expr, ...] = ()
+    coupled: Coupled | None = None
 
     @property
     def pointwise(self) -> bool:
@@ -168,8 +189,11 @@ def _validate(spec: Spec) -> None:
             if extra:
                 fail(f"hyper-parameter {hname!r} of setting {s.name!r} uses undeclared symbols "
                      f"{sorted(extra)}; declare them in `free` or use {sorted(allowed - set(s.free))}")
-        if any(not isinstance(m, int) or m < 1 for m in s.minibatch):
-            fail(f"setting {s.name!r}: minibatch sizes must be positive integers, got {s.minibatch}")
+        if any(not (isinstance(m, int) and m >= 1) and not (isinstance(m, sp.Expr) and m.free_symbols <= {S.T})
+               for m in s.minibatch):
+            fail(f"setting {s.name!r}: minibatch sizes must be positive integers or expressions of T, got {s.minibatch}")
+        if s.coupled is not None:
+            _validate_coupled(s, allowed | set(s.hyper), fail)
         for fname, (low, high) in s.free.items():
             if not low <= high:
                 fail(f"free parameter {fname!r} has an empty range [{low}, {high}]")
@@ -186,6 +210,7 @@ def _validate(spec: Spec) -> None:
         vocabulary |= set(S.POINTWISE) if s.pointwise else set(S.TRACE)
         if s.distribution:
             vocabulary = {"T"} | set(s.free) | set(s.hyper) | set(S.DISTRIBUTION)
+        vocabulary |= set(S.COUPLED) if s.coupled is not None else set()
         for label, expr in (("measured", c.measured), ("bound", c.bound), ("when", c.when)):
             if expr is None:
                 continue
@@ -205,3 +230,17 @@ def _validate(spec: Spec) -> None:
                  "use kind 'sure'")
         if c.kind == "expect" and not s.stochastic:
             fail(f"claim {c.name!r} is an expectation but setting {s.name!r} has no stochastic oracle; use kind 'sure'")
+
+
+def _validate_coupled(s: Setting, allowed: set[str], fail) -> None:
+    from algorithms import ALGORITHMS
+    c = s.coupled
+    if s.pointwise or c.algorithm not in ALGORITHMS:
+        fail(f"setting {s.name!r}: a coupled run needs an algorithm setting and a built-in coupled algorithm "
+             f"(one of {sorted(ALGORITHMS)}), got {c.algorithm!r}")
+    for label, expr in [*c.hyper.items(), ("horizon", c.horizon), ("batch_size", c.batch_size)]:
+        symbols = set() if expr is None else {x.name for x in sp.sympify(expr).free_symbols}
+        extra = symbols - (allowed if label not in ("horizon", "batch_size") else {"T"})
+        if extra:
+            fail(f"setting {s.name!r}: coupled {label!r} uses {sorted(extra)}; it may use "
+                 f"{sorted(allowed) if label not in ('horizon', 'batch_size') else ['T']}")

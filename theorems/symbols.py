@@ -39,10 +39,16 @@ L1 = sp.Symbol("L1", real=True)                      # L(w_1)
 L_t = sp.Symbol("L_t", real=True)                    # L(w_t)
 L_next = sp.Symbol("L_next", real=True)              # L(w_{t+1})
 grad_sq_t = sp.Symbol("grad_sq_t", nonnegative=True)  # ||grad L(w_t)||^2
+grad_sq_1 = sp.Symbol("grad_sq_1", nonnegative=True)  # ||grad L(w_1)||^2
 TRACE = {s.name: s for s in (sum_subopt, sum_grad_sq, sum_grad_norm, avg_iterate_subopt,
-                             last_subopt, L1, L_t, L_next, grad_sq_t, t)}
+                             last_subopt, L1, L_t, L_next, grad_sq_t, t, grad_sq_1)}
 #: The symbols that make a claim compare at every step t = 1..T rather than at the horizon T.
 PER_STEP = {s.name: s for s in (L_t, L_next, grad_sq_t, t)}
+
+# Coupled runs (settings with ``coupled``): the same instances, from the same w1, run by a second
+# algorithm (theorems.spec.Coupled), e.g. section 8.2's B small steps against one big-batch step.
+coupled_dist = sp.Symbol("coupled_dist", nonnegative=True)  # ||w_{T+1} - w'_{T'+1}||, w' the coupled run
+COUPLED = {s.name: s for s in (coupled_dist,)}
 
 # Pointwise quantities at sampled points w and directions v.
 L_w = sp.Symbol("L_w", real=True)                    # L(w)
@@ -52,7 +58,10 @@ inner_grad_v = sp.Symbol("inner_grad_v", real=True)  # <grad L(w), v>
 v_sq = sp.Symbol("v_sq", nonnegative=True)           # ||v||^2
 dist_sq_w = sp.Symbol("dist_sq_w", nonnegative=True)  # ||w - w*||^2
 noise_sq_w = sp.Symbol("noise_sq_w", nonnegative=True)  # ||g - grad L(w)||^2, g the mean of B oracle draws at w
-POINTWISE = {s.name: s for s in (L_w, L_wv, grad_sq_w, inner_grad_v, v_sq, dist_sq_w, noise_sq_w)}
+# g_i - (grad L(w))_i for each coordinate i = 1..d (one comparison per coordinate), g the mean of B
+# oracle draws at a point w that all replicas of an instance share (Proposition 3.1: E g = grad L(w))
+oracle_bias_w = sp.Symbol("oracle_bias_w", real=True)
+POINTWISE = {s.name: s for s in (L_w, L_wv, grad_sq_w, inner_grad_v, v_sq, dist_sq_w, noise_sq_w, oracle_bias_w)}
 
 # Common hyper-parameter and free-parameter symbols.
 eta = sp.Symbol("eta", positive=True)

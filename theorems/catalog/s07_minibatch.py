@@ -1,4 +1,5 @@
-"""Section 7: minibatch SGD (Algorithm 6)."""
+"""Section 7: minibatch SGD (Algorithm 6): the variance of a minibatch (Proposition 7.1), its rate
+(Theorem 7.2) and the diminishing returns of batches at least as large as the horizon (Exercise 7.3)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -69,4 +70,50 @@ T7_2 = Spec(
     ),
 )
 
-SPECS = (P7_1, T7_2)
+_f = 2 * Delta / eta + H * T * eta * sigma ** 2 / B   # Theorem 7.2's bound on sum_t E||grad L(w_t)||^2
+_ETA_STAR = sp.sqrt(2 * Delta * B / (H * T * sigma ** 2))   # its unconstrained minimiser over eta
+_OPTIMAL = sp.Min(1 / H, _ETA_STAR)                      # its minimiser over 0 < eta <= 1/H
+# B = T, the regime's boundary and its hardest case (the noise term H eta sigma^2/B only shrinks as
+# B grows), for T <= 16; B = T costs T^2 oracle draws per replica, so for larger horizons the round
+# runs with B = 1, cheaply, and the claims do not apply there (their condition B >= T fails).
+_B_IS_T = sp.Piecewise((T, T <= 16), (1, True))
+_C = sp.Symbol("C", positive=True)   # the oracle complexity C = T B
+
+E7_3 = Spec(
+    id="E7.3",
+    title="Minibatches at least as large as the horizon give only a 1/sqrt(T) rate",
+    source=Source(section="7", line=1187),
+    statement=("Exercise 7.3: for B >= T, the optimal value for eta obtains only E||grad L(w_hat)|| <= O(1/sqrt(T)) "
+               "= O(sqrt(B)/sqrt(C)), C = T B, so increasing B may be actively harmful. Read with Theorem 7.2's bound "
+               "f(eta) = 2 Delta/eta + H T eta sigma^2/B on sum_t E||grad L(w_t)||^2 (eta <= 1/H) and the optimal "
+               "eta = min(1/H, sqrt(2 Delta B/(H T sigma^2))) that minimises it. The constants (derived here: the "
+               "exercise gives none): f(1/H) = 2 Delta H + T sigma^2/B <= 2 Delta H + sigma^2 and the interior "
+               "minimum 2 sigma sqrt(2 Delta H T/B) <= 2 sigma sqrt(2 Delta H) <= 2 Delta H + sigma^2 for B >= T, so "
+               "sum_t E||grad L(w_t)||^2 <= 2 Delta H + sigma^2 and E||grad L(w_hat)|| <= sqrt((2 Delta H + "
+               "sigma^2)/T) = sqrt(B (2 Delta H + sigma^2)/C). 'Only': every eta <= 1/H has f(eta) >= 2 Delta H, "
+               "so no batch size brings Theorem 7.2's guarantee below sqrt(2 Delta H/T) (a proof step)."),
+    assumptions=frozenset({"smooth", "var", "lb"}),
+    settings=(Setting("optimal-eta", "MinibatchSGD", hyper={"eta": _OPTIMAL}, noise=("gaussian", "sphere"),
+                      minibatch=(_B_IS_T,)),),
+    claims=(
+        Claim("sum-grad-sq", "expect", sum_grad_sq, 2 * Delta * H + sigma ** 2, "optimal-eta",
+              "sum_t E||grad L(w_t)||^2 <= 2 Delta H + sigma^2 for B >= T with the optimal eta", when=sp.Ge(B, T)),
+        Claim("random-iterate-rate", "expect", sum_grad_norm / T, sp.sqrt((2 * Delta * H + sigma ** 2) / T),
+              "optimal-eta", "E||grad L(w_hat)|| <= sqrt(2 Delta H + sigma^2)/sqrt(T) = O(1/sqrt(T)) for B >= T "
+              "with the optimal eta", when=sp.Ge(B, T)),
+    ),
+    proof_steps=(
+        ProofStep("eta* = sqrt(2 Delta B/(H T sigma^2)) is stationary for f", sp.diff(_f, eta).subs(eta, _ETA_STAR), 0),
+        ProofStep("f(eta*) = 2 sigma sqrt(2 Delta H T/B)", _f.subs(eta, _ETA_STAR),
+                  2 * sigma * sp.sqrt(2 * Delta * H * T / B)),
+        ProofStep("f(1/H) = 2 Delta H + T sigma^2/B", _f.subs(eta, 1 / H), 2 * Delta * H + T * sigma ** 2 / B),
+        ProofStep("AM-GM: 2 Delta H + sigma^2 - 2 sigma sqrt(2 Delta H) = (sqrt(2 Delta H) - sigma)^2 >= 0",
+                  2 * Delta * H + sigma ** 2 - 2 * sigma * sp.sqrt(2 * Delta * H), (sp.sqrt(2 * Delta * H) - sigma) ** 2),
+        ProofStep("only O(1/sqrt T): f(eta) - 2 Delta H = 2 Delta (1 - H eta)/eta + H T eta sigma^2/B >= 0 for eta <= 1/H",
+                  _f - 2 * Delta * H, 2 * Delta * (1 - H * eta) / eta + H * T * eta * sigma ** 2 / B),
+        ProofStep("in the oracle complexity C = T B: sqrt((2 Delta H + sigma^2)/T) = sqrt(B (2 Delta H + sigma^2)/C)",
+                  sp.sqrt((2 * Delta * H + sigma ** 2) / T), sp.sqrt(B * (2 * Delta * H + sigma ** 2) / _C), {_C: T * B}),
+    ),
+)
+
+SPECS = (P7_1, T7_2, E7_3)

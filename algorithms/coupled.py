@@ -1,0 +1,66 @@
+"""Coupled runs: two algorithms on the same instances from the same w1, optionally on the same
+samples z (common random numbers), as in section 8.2's comparison of B steps of SGD with one
+step of batch-B SGD.
+
+The coupling works for any oracle whose draws come from one ``torch.Generator``: the first run's
+oracle calls are split into single draws and the generator state before each is remembered; the
+second run's k-th single draw replays the k-th state at its own point, so both see the same z_k.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+
+from algorithms.protocol import Algorithm
+from algorithms.run import Trace, run
+from problems import BoundOracle, ProblemBatch
+
+Tensor = torch.Tensor
+
+
+class CommonRandomNumbers:
+    """``record`` draws stochastic gradients and remembers each draw's generator state; ``replay``
+    evaluates the same draws, in order, at other points."""
+
+    def __init__(self, oracle: BoundOracle, generator: torch.Generator) -> None:
+        self.oracle, self.generator = oracle, generator
+        self.states: list[Tensor] = []
+        self.replayed = 0
+
+    def record(self, w: Tensor, m: int = 1) -> Tensor:
+        """The mean of m fresh single draws at w (a minibatch), each draw's state remembered."""
+        total = torch.zeros_like(w)
+        for _ in range(m):
+            self.states.append(self.generator.get_state())
+            total = total + self.oracle.sample(w, 1)
+        return total / m
+
+    def replay(self, w: Tensor, m: int = 1) -> Tensor:
+        """The mean of the next m recorded draws, evaluated at w; the generator then continues
+        where it was, so later draws stay fresh."""
+        if self.replayed + m > len(self.states):
+            raise ValueError(f"the coupled run asks for {self.replayed + m} shared samples but the first run drew "
+                             f"only {len(self.states)}")
+        resume = self.generator.get_state()
+        total = torch.zeros_like(w)
+        for state in self.states[self.replayed:self.replayed + m]:
+            self.generator.set_state(state)
+            total = total + self.oracle.sample(w, 1)
+        self.replayed += m
+        self.generator.set_state(resume)
+        return total / m
+
+
+def run_coupled(algorithm: Algorithm, other: Algorithm, problem: ProblemBatch, oracle: BoundOracle,
+                generator: torch.Generator, horizon: int, other_horizon: int, replicas: int = 1,
+                shared_samples: bool = True) -> tuple[Trace, Trace]:
+    """Run ``algorithm`` for ``horizon`` steps and ``other`` for ``other_horizon`` steps from the same
+    w1 on every instance and replica; ``generator`` is the one ``oracle`` draws from. With
+    ``shared_samples`` the second run's k-th single draw reuses the first run's k-th sample."""
+    if not shared_samples:
+        return run(algorithm, problem, oracle, horizon, replicas), run(other, problem, oracle, other_horizon, replicas)
+    crn = CommonRandomNumbers(oracle, generator)
+    first = run(algorithm, problem, dataclasses.replace(oracle, sample=crn.record), horizon, replicas)
+    second = run(other, problem, dataclasses.replace(oracle, sample=crn.replay), other_horizon, replicas)
+    return first, second
