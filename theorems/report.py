@@ -180,12 +180,22 @@ def _setting_lines(result: CheckResult) -> list[dict[str, Any]]:
     out = []
     for s in result.spec.settings:
         algorithm = "pointwise (at sampled points w and directions v)" if s.pointwise else s.algorithm
-        if result.algorithm and not s.pointwise:
+        draws = "oracles " + ", ".join(s.noise)
+        if s.distribution:
+            algorithm = "generated finite distributions (exact expectations)"
+            draws = "T + 1 atoms per distribution"
+        elif result.algorithm and s.runs_algorithm:
             algorithm = f"{result.algorithm} (replacing {s.algorithm})"
+        if getattr(s, "coupled", None) is not None:
+            k = s.coupled
+            draws += (f"; compared with {k.algorithm} run for T' = {k.horizon} steps"
+                      + (f" with batch size {k.batch_size}" if k.batch_size is not None else "")
+                      + "".join(f", {name} = {value}" for name, value in k.hyper.items())
+                      + (" on the same samples" if k.shared_samples else " on independent samples"))
         hyper = dict(s.hyper)
-        overridden = {k: v for k, v in dict(result.hyper).items() if not s.pointwise}
+        overridden = {k: v for k, v in dict(result.hyper).items() if s.runs_algorithm}
         out.append({"name": s.name, "algorithm": algorithm, "hyper": hyper, "overridden": overridden,
-                    "free": dict(s.free), "noise": tuple(s.noise), "minibatch": tuple(getattr(s, "minibatch", ()))})
+                    "free": dict(s.free), "draws": draws, "minibatch": tuple(getattr(s, "minibatch", ()))})
     return out
 
 
@@ -303,7 +313,7 @@ def _md_result(r: CheckResult, figures: Mapping[str, str]) -> list[str]:
         parts += [f"${latex_symbol(k)} = {latex(v)}$" for k, v in st["hyper"].items()]
         parts += [f"{md(k)} := {md(v)} (override)" for k, v in st["overridden"].items()]
         parts += [f"${latex_symbol(k)} \\in [{lo:g}, {hi:g}]$ drawn per instance" for k, (lo, hi) in st["free"].items()]
-        parts.append("oracles " + ", ".join(md(n) for n in st["noise"]))
+        parts.append(md(st["draws"]))
         if st["minibatch"]:
             parts.append("minibatch sizes B in {" + ", ".join(map(str, st["minibatch"])) + "}")
         out.append("- " + "; ".join(parts))
@@ -476,7 +486,7 @@ def _html_result(r: CheckResult, figures: Mapping[str, bytes]) -> str:
         bits += [mathml(sp.Eq(sp.Symbol(k), v, evaluate=False)) for k, v in st["hyper"].items()]
         bits += [f"{esc(k)} := {esc(str(v))} (override)" for k, v in st["overridden"].items()]
         bits += [f"{mathml(sp.Symbol(k))} ∈ [{lo:g}, {hi:g}] drawn per instance" for k, (lo, hi) in st["free"].items()]
-        bits.append("oracles " + ", ".join(esc(n) for n in st["noise"]))
+        bits.append(esc(st["draws"]))
         if st["minibatch"]:
             bits.append("minibatch sizes B ∈ {" + ", ".join(map(str, st["minibatch"])) + "}")
         out.append("<li>" + "; ".join(bits) + "</li>")
