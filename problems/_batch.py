@@ -74,7 +74,8 @@ def _remember_last(grad: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tenso
 def autograd_hvp(grad: Callable[[Tensor], Tensor], family: str = "") -> Callable[[Tensor, Tensor], Tensor]:
     """Hess L(w) u for w, u of shape (B, R, d): the vector-Jacobian product of ``grad`` with u
     (the Hessian is symmetric), one torch.autograd backward pass. Every (instance, replica)
-    loss depends on its own w only, so one pass gives all B * R products."""
+    loss depends on its own w only, so one pass gives all B * R products. u may also hold k
+    directions per point, shape (k, B, R, d) (one batched backward pass, result (k, B, R, d))."""
 
     def hvp(w: Tensor, u: Tensor) -> Tensor:
         with torch.enable_grad():
@@ -83,10 +84,24 @@ def autograd_hvp(grad: Callable[[Tensor], Tensor], family: str = "") -> Callable
             if not g.requires_grad:
                 raise TypeError(f"family {family!r}: grad is not differentiable by torch.autograd; "
                                 "pass ProblemBatch(hvp=...) with the family's own Hessian-vector product")
-            (out,) = torch.autograd.grad(g, x, grad_outputs=u.to(g.dtype))
+            (out,) = torch.autograd.grad(g, x, grad_outputs=u.to(g.dtype), is_grads_batched=u.dim() > w.dim())
         return out
 
+    hvp.directions_batched = True  # type: ignore[attr-defined]
     return hvp
+
+
+def hessians(problem: ProblemBatch, w: Tensor) -> Tensor:
+    """Hess L(w) (B, R, d, d) at points w (B, R, d) from d Hessian-vector products per point
+    (one batched call), symmetrised."""
+    B, R, d = w.shape
+    eye = torch.eye(d, dtype=w.dtype, device=w.device)
+    if getattr(problem.hvp, "directions_batched", False):
+        columns = problem.hvp(w, eye[:, None, None, :].expand(d, B, R, d)).permute(1, 2, 0, 3)
+    else:
+        points = w[:, :, None, :].expand(B, R, d, d).reshape(B, R * d, d)
+        columns = problem.hvp(points, eye.expand(B, R, d, d).reshape(B, R * d, d)).reshape(B, R, d, d)
+    return (columns + columns.transpose(-1, -2)) / 2
 
 
 class Family(Protocol):

@@ -19,6 +19,7 @@ from problems.oracles import noise_classes
 from problems import _random as rnd
 from theorems import statistics
 from theorems.evaluate import evaluate, magnitude
+from theorems.function_classes import function_class_values
 from theorems.loading import load_algorithm, parse_hyper
 from theorems import symbols as S
 from theorems.spec import Claim, Setting, Spec
@@ -96,7 +97,8 @@ def build_round(spec: Spec, key: RoundKey) -> RoundData:
         if "t" not in {s.name for s in sp.sympify(expr).free_symbols}:
             values[name] = evaluate(expr, values, like)
     if setting.pointwise:
-        values.update(_pointwise_values(problem, oracle, minibatch, key.replicas, generator))
+        values.update(_pointwise_values(problem, oracle, minibatch, key.replicas, generator,
+                                        claim_symbols(spec, setting), values))
     else:
         values.update(_trace_values(spec, setting, key, problem, oracle, values, like))
     scalar_names = sorted(n for n, v in values.items() if tuple(v.shape) == (B, 1, 1))
@@ -195,10 +197,18 @@ def _schedule(expr: sp.Expr, values: Mapping[str, Tensor], like: Tensor) -> Call
     return at
 
 
+def claim_symbols(spec: Spec, setting: Setting) -> frozenset[str]:
+    """The names of the symbols that the claims of ``setting`` use."""
+    exprs = [e for c in spec.claims if c.setting == setting.name for e in (c.measured, c.bound, c.when) if e is not None]
+    return frozenset(s.name for e in exprs for s in sp.sympify(e).free_symbols)
+
+
 def _pointwise_values(problem: ProblemBatch, oracle: BoundOracle, minibatch: int, replicas: int,
-                      generator: torch.Generator) -> dict[str, Tensor]:
+                      generator: torch.Generator, needed: frozenset[str] = frozenset(),
+                      values: Mapping[str, Tensor] | None = None) -> dict[str, Tensor]:
     """Points w around w* (or w1) at scales from 1e-2 to 1e2, directions v at scales 1e-3..1e2,
-    and one minibatch oracle draw at each w."""
+    one minibatch oracle draw at each w, and the function-class symbols among ``needed``
+    (theorems/function_classes.py)."""
     w1 = problem.w1
     B, d = w1.shape
     device, dtype = w1.device, w1.dtype
@@ -213,6 +223,7 @@ def _pointwise_values(problem: ProblemBatch, oracle: BoundOracle, minibatch: int
     dist = (w - center[:, None, :]).square().sum(-1, keepdim=True) if problem.w_star is not None \
         else torch.full((B, replicas, 1), math.nan, dtype=dtype, device=device)
     return {
+        **function_class_values(problem, w, v, needed, values or {}),
         "L_w": problem.loss(w)[..., None],
         "L_wv": problem.loss(w + v)[..., None],
         "grad_sq_w": g.square().sum(-1, keepdim=True),
