@@ -20,13 +20,14 @@ P5_2 = Spec(
                "(where ||Hess L(w) u|| approaches ||Hess L(w)||_op), and the smoothness definition "
                "||grad L(w + v) - grad L(w)|| <= H ||v||."),
     assumptions=frozenset({"smooth"}),
-    settings=(Setting("points", "pointwise"),),
+    # one setting per claim, so that each claim's rounds compute only its own symbols
+    settings=(Setting("directions", "pointwise"), Setting("power", "pointwise"), Setting("differences", "pointwise")),
     claims=(
-        Claim("hessian-bounded", "sure", sp.sqrt(hess_v_sq), H * sp.sqrt(v_sq), "points",
+        Claim("hessian-bounded", "sure", sp.sqrt(hess_v_sq), H * sp.sqrt(v_sq), "directions",
               "||Hess L(w) v|| <= H ||v|| at every sampled w and direction v"),
-        Claim("hessian-bounded-power", "sure", sp.sqrt(hess_power_sq), H, "points",
+        Claim("hessian-bounded-power", "sure", sp.sqrt(hess_power_sq), H, "power",
               "||Hess L(w) u|| <= H for the unit u reached by 8 power-iteration steps from v (the attained direction)"),
-        Claim("smooth", "sure", sp.sqrt(grad_diff_sq), H * sp.sqrt(v_sq), "points",
+        Claim("smooth", "sure", sp.sqrt(grad_diff_sq), H * sp.sqrt(v_sq), "differences",
               "||grad L(w + v) - grad L(w)|| <= H ||v|| at every sampled w and v (Definition 5.1)"),
     ),
 )
