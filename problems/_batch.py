@@ -23,7 +23,9 @@ class ProblemBatch:
     """B instances of one family, all of dimension d, on one device and dtype.
 
     ``loss(w)`` and ``grad(w)`` take iterates of shape (B, R, d) (R replicas per instance) and
-    return shapes (B, R) and (B, R, d). ``constants`` maps a name (H, mu, G, D, Delta, Lstar, ...)
+    return shapes (B, R) and (B, R, d); ``hvp(w, u)`` returns the Hessian-vector products
+    Hess L(w) u, shape (B, R, d) (by default one torch.autograd backward pass through ``grad``,
+    so a family whose ``grad`` is not written in torch passes its own). ``constants`` maps a name (H, mu, G, D, Delta, Lstar, ...)
     to a tensor of shape (B,). ``w1`` has shape (B, d); ``w_star`` too, or is None when the
     family has no certified minimiser. ``params`` holds what rebuilds the batch exactly.
     """
@@ -37,8 +39,11 @@ class ProblemBatch:
     w_star: Tensor | None
     params: Mapping[str, Any]
     describe: Callable[[int], dict[str, Any]] = field(repr=False, default=lambda b: {})
+    hvp: Callable[[Tensor, Tensor], Tensor] | None = field(repr=False, default=None)
 
     def __post_init__(self) -> None:
+        if self.hvp is None:
+            object.__setattr__(self, "hvp", autograd_hvp(self.grad, self.family))
         object.__setattr__(self, "grad", _remember_last(self.grad))
 
     @property
@@ -64,6 +69,39 @@ def _remember_last(grad: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tenso
 
     remembered.__wrapped__ = grad  # type: ignore[attr-defined]
     return remembered
+
+
+def autograd_hvp(grad: Callable[[Tensor], Tensor], family: str = "") -> Callable[[Tensor, Tensor], Tensor]:
+    """Hess L(w) u for w, u of shape (B, R, d): the vector-Jacobian product of ``grad`` with u
+    (the Hessian is symmetric), one torch.autograd backward pass. Every (instance, replica)
+    loss depends on its own w only, so one pass gives all B * R products. u may also hold k
+    directions per point, shape (k, B, R, d) (one batched backward pass, result (k, B, R, d))."""
+
+    def hvp(w: Tensor, u: Tensor) -> Tensor:
+        with torch.enable_grad():
+            x = w.detach().requires_grad_(True)
+            g = grad(x)
+            if not g.requires_grad:
+                raise TypeError(f"family {family!r}: grad is not differentiable by torch.autograd; "
+                                "pass ProblemBatch(hvp=...) with the family's own Hessian-vector product")
+            (out,) = torch.autograd.grad(g, x, grad_outputs=u.to(g.dtype), is_grads_batched=u.dim() > w.dim())
+        return out
+
+    hvp.directions_batched = True  # type: ignore[attr-defined]
+    return hvp
+
+
+def hessians(problem: ProblemBatch, w: Tensor) -> Tensor:
+    """Hess L(w) (B, R, d, d) at points w (B, R, d) from d Hessian-vector products per point
+    (one batched call), symmetrised."""
+    B, R, d = w.shape
+    eye = torch.eye(d, dtype=w.dtype, device=w.device)
+    if getattr(problem.hvp, "directions_batched", False):
+        columns = problem.hvp(w, eye[:, None, None, :].expand(d, B, R, d)).permute(1, 2, 0, 3)
+    else:
+        points = w[:, :, None, :].expand(B, R, d, d).reshape(B, R * d, d)
+        columns = problem.hvp(points, eye.expand(B, R, d, d).reshape(B, R * d, d)).reshape(B, R, d, d)
+    return (columns + columns.transpose(-1, -2)) / 2
 
 
 class Family(Protocol):

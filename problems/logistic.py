@@ -94,6 +94,9 @@ class RegularizedLogistic:
         def grad(w: Tensor) -> Tensor:
             return to_torch(grad_np(w.detach().cpu().numpy(), X, y, lam))
 
+        def hvp(w: Tensor, u: Tensor) -> Tensor:
+            return to_torch(hvp_np(w.detach().cpu().numpy(), u.detach().cpu().numpy(), X, y, lam))
+
         w_star = to_torch(w_hat)
         Lstar = to_torch(L_hat - g_norm ** 2 / (2 * lam))
         error = to_torch(g_norm / lam)
@@ -112,4 +115,4 @@ class RegularizedLogistic:
                     "w_star_error": float(error[b]), "w1": w1_t[b].tolist()}
 
         return ProblemBatch(self.name, self.classes, loss, grad, constants, w1_t, w_star,
-                            {"family": self.name, "batch_size": B, "dim": d}, describe)
+                            {"family": self.name, "batch_size": B, "dim": d}, describe, hvp=hvp)

@@ -82,10 +82,15 @@ def _sums_as_symbols(expr: sp.Basic, values: Mapping[str, Tensor], like: Tensor)
 
 def magnitude(expr: sp.Basic) -> sp.Expr:
     """The sum of the absolute values of the terms of ``expr`` (recursively through sums and
-    products): the scale that rounding errors of evaluating ``expr`` are proportional to."""
+    products, and through Max, Min and Abs, whose value is one of their arguments): the scale
+    that rounding errors of evaluating ``expr`` are proportional to."""
     expr = sp.sympify(expr)
     if expr.is_Add:
         return sp.Add(*[magnitude(a) for a in expr.args])
     if expr.is_Mul:
         return sp.Mul(*[magnitude(a) for a in expr.args])
+    if isinstance(expr, (sp.Max, sp.Min)):
+        return sp.Max(*[magnitude(a) for a in expr.args])
+    if isinstance(expr, sp.Abs):
+        return magnitude(expr.args[0])
     return sp.Abs(expr)

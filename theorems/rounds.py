@@ -22,6 +22,7 @@ from problems.oracles import noise_classes
 from problems import _random as rnd
 from theorems import distribution_rounds, statistics
 from theorems.evaluate import evaluate, magnitude
+from theorems.function_classes import function_class_values
 from theorems.loading import load_algorithm, parse_hyper
 from theorems.profiles import Profile
 from theorems import symbols as S
@@ -126,7 +127,8 @@ def build_round(spec: Spec, key: RoundKey) -> RoundData:
         if "t" not in {s.name for s in sp.sympify(expr).free_symbols}:
             values[name] = evaluate(expr, values, like)
     if setting.pointwise:
-        values.update(_pointwise_values(problem, oracle, minibatch, key.replicas, generator))
+        values.update(_pointwise_values(problem, oracle, minibatch, key.replicas, generator,
+                                        claim_symbols(spec, setting), values))
     else:
         values.update(_trace_values(spec, setting, key, problem, oracle, values, like, oracle_generator))
     return _round_data(key, problem, values, 1 if _deterministic(setting, key) else key.replicas, problem.w1)
@@ -251,11 +253,19 @@ def _schedule(expr: sp.Expr, values: Mapping[str, Tensor], like: Tensor) -> Call
     return at
 
 
+def claim_symbols(spec: Spec, setting: Setting) -> frozenset[str]:
+    """The names of the symbols that the claims of ``setting`` use."""
+    exprs = [e for c in spec.claims if c.setting == setting.name for e in (c.measured, c.bound, c.when) if e is not None]
+    return frozenset(s.name for e in exprs for s in sp.sympify(e).free_symbols)
+
+
 def _pointwise_values(problem: ProblemBatch, oracle: BoundOracle, minibatch: int, replicas: int,
-                      generator: torch.Generator) -> dict[str, Tensor]:
+                      generator: torch.Generator, needed: frozenset[str] = frozenset(),
+                      values: Mapping[str, Tensor] | None = None) -> dict[str, Tensor]:
     """Points w around w* (or w1) at scales from 1e-2 to 1e2, directions v at scales 1e-3..1e2,
     and one minibatch oracle draw at each w; for ``oracle_bias_w``, one more draw per replica at
-    the first replica's point, so that the replicas of an instance estimate E g at one w."""
+    the first replica's point, so that the replicas of an instance estimate E g at one w; and the
+    function-class symbols among ``needed`` (theorems/function_classes.py)."""
     w1 = problem.w1
     B, d = w1.shape
     device, dtype = w1.device, w1.dtype
@@ -270,6 +280,7 @@ def _pointwise_values(problem: ProblemBatch, oracle: BoundOracle, minibatch: int
     dist = (w - center[:, None, :]).square().sum(-1, keepdim=True) if problem.w_star is not None \
         else torch.full((B, replicas, 1), math.nan, dtype=dtype, device=device)
     return {
+        **function_class_values(problem, w, v, needed, values or {}),
         "L_w": problem.loss(w)[..., None],
         "L_wv": problem.loss(w + v)[..., None],
         "grad_sq_w": g.square().sum(-1, keepdim=True),

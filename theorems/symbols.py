@@ -108,3 +108,19 @@ DISTRIBUTION = {s.name: s for s in (E_X1, var_X1, E_sq_dist_Y, bias_sq, var_X, E
                                     norm_x, inner_xY, thr, y, P_X_ge_y, P_Xd_le_neg_y, P_union, P_dev_ge_y)}
 #: The distribution symbols a distribution setting's hyper-parameters may use (known before y).
 DISTRIBUTION_HYPER = {thr.name: thr}
+
+# Pointwise function-class quantities (Propositions 5.2 and B.1, Theorem 5.3), computed only for
+# settings whose claims use them (theorems/function_classes.py).
+grad_diff_sq = sp.Symbol("grad_diff_sq", nonnegative=True)  # ||grad L(w + v) - grad L(w)||^2
+hess_v_sq = sp.Symbol("hess_v_sq", nonnegative=True)  # ||Hess L(w) v||^2
+hess_power_sq = sp.Symbol("hess_power_sq", nonnegative=True)  # ||Hess L(w) u||^2, u unit from power iteration
+curv_v = sp.Symbol("curv_v", real=True)              # <v, Hess L(w) v>
+rho = sp.Symbol("rho", nonnegative=True)             # Hess L >= -rho I (0 for convex families, H for smooth ones)
+# The Moreau envelope L_hat with parameter H_env (a setting's hyper-parameter): certified brackets
+# lo <= L_hat <= hi at w, w + v and w - v, and a certified upper bound on ||grad L_hat(w + v) - grad L_hat(w)||.
+H_env = sp.Symbol("H_env", positive=True)
+env_w_lo, env_w_hi, env_wv_lo, env_wv_hi, env_wmv_lo, env_wmv_hi = sp.symbols(
+    "env_w_lo env_w_hi env_wv_lo env_wv_hi env_wmv_lo env_wmv_hi", real=True)
+env_grad_diff = sp.Symbol("env_grad_diff", nonnegative=True)
+POINTWISE.update({s.name: s for s in (grad_diff_sq, hess_v_sq, hess_power_sq, curv_v, rho, env_w_lo, env_w_hi,
+                                      env_wv_lo, env_wv_hi, env_wmv_lo, env_wmv_hi, env_grad_diff)})

@@ -1,0 +1,111 @@
+"""The Moreau envelope of Theorem 5.3, L_hat(x) = inf_y L(y) + H/2 ||x - y||^2, with a certified
+inner solve.
+
+If Hess L >= -rho I with rho < H (rho = 0 for a convex L; rho = H_L for an H_L-smooth L), the
+inner objective phi_x(y) = L(y) + H/2 ||x - y||^2 is m-strongly convex with m = H - rho, so for
+every y (however it was found):
+  phi_x(y) - ||grad phi_x(y)||^2 / (2m) <= L_hat(x) <= phi_x(y)  and  ||prox(x) - y|| <= ||grad phi_x(y)|| / m,
+where prox(x) is the unique minimiser, and grad L_hat(x) = H (x - prox(x)). y comes from damped
+Newton steps with Hessians from ``ProblemBatch.hvp``. Instances with rho >= H get no certificate:
+their values are NaN.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from problems._batch import ProblemBatch, hessians
+
+Tensor = torch.Tensor
+
+
+@dataclass(frozen=True)
+class EnvelopeBracket:
+    """L_hat at points x (B, R, d): ``lower <= L_hat(x) <= upper`` (B, R), and the approximate
+    proximal point ``prox`` (B, R, d) within ``radius`` (B, R) of the exact one."""
+
+    lower: Tensor
+    upper: Tensor
+    prox: Tensor
+    radius: Tensor
+
+
+def weak_convexity(problem: ProblemBatch) -> Tensor:
+    """rho (B,) with Hess L >= -rho I: 0 for a convex family, its H for a smooth one, inf otherwise."""
+    zeros = torch.zeros_like(problem.w1[:, 0])
+    if "cvx" in problem.classes:
+        return zeros
+    if "smooth" in problem.classes:
+        return problem.constants["H"].clone()
+    return zeros + torch.inf
+
+
+class MoreauEnvelope:
+    """The envelope with parameter ``H_env`` (B,) of a batch whose Hessians are >= -rho I."""
+
+    def __init__(self, problem: ProblemBatch, H_env: Tensor, rho: Tensor | None = None,
+                 iterations: int = 8, rounds: int = 5) -> None:
+        self.problem = problem
+        self.H_env = H_env
+        self.modulus = H_env - (weak_convexity(problem) if rho is None else rho)
+        self.iterations = iterations
+        self.rounds = rounds
+
+    def inner(self, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+        """phi_x(y) (B, R) and grad phi_x(y) (B, R, d)."""
+        H = self.H_env[:, None, None]
+        value = self.problem.loss(y) + H[..., 0] / 2 * (x - y).square().sum(-1)
+        return value, self.problem.grad(y) + H * (y - x)
+
+    def __call__(self, x: Tensor) -> EnvelopeBracket:
+        y = self.solve(x)
+        value = self.inner(x, y)[0]
+        radius = self.radius(x, y)
+        upper = torch.where(torch.isnan(radius), radius, value)
+        return EnvelopeBracket(upper - self.modulus[:, None] * radius ** 2 / 2, upper, y, radius)
+
+    def solve(self, x: Tensor) -> Tensor:
+        """Approximate proximal points: rounds of ``newton`` steps, each round on the points
+        whose certified radius is still above 1e-9 (1 + ||x||) (gathered per instance, so the
+        slow few do not keep the whole batch busy)."""
+        y = self.newton(x, x.clone())
+        for _ in range(self.rounds - 1):
+            open_ = self.radius(x, y) > 1e-9 * (1 + torch.linalg.vector_norm(x, dim=-1))
+            width = int(open_.sum(1).max())
+            if width == 0:
+                break
+            order = torch.argsort((~open_).to(torch.int8), dim=1, stable=True)[:, :width, None].expand(-1, -1, x.shape[-1])
+            y = y.scatter(1, order, self.newton(x.gather(1, order), y.gather(1, order)))
+        return y
+
+    def radius(self, x: Tensor, y: Tensor) -> Tensor:
+        """||grad phi_x(y)|| / m (B, R): the certified distance from y to prox(x); NaN if m <= 0."""
+        m = self.modulus[:, None]
+        return torch.where(m > 0, torch.linalg.vector_norm(self.inner(x, y)[1], dim=-1) / m, torch.nan)
+
+    def newton(self, x: Tensor, y: Tensor) -> Tensor:
+        """Levenberg-Marquardt-damped Newton steps on phi_x from y with ||grad phi_x|| as the
+        merit function (it is what the certificate needs, and it is not hidden by the rounding of
+        phi_x near the minimiser): a step is kept when it shrinks the gradient, and the damping
+        is divided by 4 after a kept step and raised to max(4 damping, H_env) after a rejected
+        one. Along -(Hess phi + damping I)^(-1) grad phi, ||grad phi||^2 decreases at rate
+        2 g^T Hess phi (Hess phi + damping I)^(-1) g > 0, so enough damping always finds a step."""
+        B, R, d = x.shape
+        eye = torch.eye(d, dtype=x.dtype, device=x.device)
+        H = self.H_env[:, None].expand(B, R)
+        active = (self.modulus > 0)[:, None].expand(B, R)
+        g = self.inner(x, y)[1]
+        gnorm = torch.linalg.vector_norm(g, dim=-1)
+        damping = torch.zeros_like(gnorm)
+        for _ in range(self.iterations):
+            system = hessians(self.problem, y) + (H + damping)[..., None, None] * eye
+            system = torch.where(active[..., None, None], system, eye)
+            candidate = y - torch.where(active[..., None], torch.linalg.solve(system, g), torch.zeros_like(g))
+            c_g = self.problem.grad(candidate) + H[..., None] * (candidate - x)
+            c_norm = torch.linalg.vector_norm(c_g, dim=-1)
+            keep = active & (c_norm < gnorm)
+            y = torch.where(keep[..., None], candidate, y)
+            g, gnorm = torch.where(keep[..., None], c_g, g), torch.where(keep, c_norm, gnorm)
+            damping = torch.where(keep, damping / 4, torch.maximum(4 * damping, H))
+        return y
