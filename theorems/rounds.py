@@ -15,6 +15,7 @@ import torch
 
 from algorithms import ProtocolError, run
 from problems import FAMILIES, ORACLES, BoundOracle, ProblemBatch
+from problems.parametric import from_lists
 from problems.oracles import noise_classes
 from problems import _random as rnd
 from theorems import statistics
@@ -34,7 +35,9 @@ def derive_seed(*parts: object) -> int:
 
 @dataclass(frozen=True)
 class RoundKey:
-    """Everything that determines a round."""
+    """Everything that determines a round. ``params`` (nested lists, problems.parametric), when
+    not empty, are the continuous parameters of the batch, built instead of sampled: the
+    instances an adversary found replay from them."""
 
     spec_id: str
     setting: str
@@ -49,10 +52,11 @@ class RoundKey:
     algorithm: str | None
     options: Mapping[str, Any] = field(default_factory=dict)
     hyper: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
-        out["options"], out["hyper"] = dict(self.options), dict(self.hyper)
+        out["options"], out["hyper"], out["params"] = dict(self.options), dict(self.hyper), dict(self.params)
         return out
 
 
@@ -74,12 +78,18 @@ def admissible(spec: Spec, setting: Setting, family_name: str, oracle_name: str)
     return oracle_name in setting.noise and spec.assumptions <= tags
 
 
-def build_round(spec: Spec, key: RoundKey) -> RoundData:
-    """Sample the batch, draw free parameters, run the algorithm and collect symbol values."""
+def build_round(spec: Spec, key: RoundKey, problem: ProblemBatch | None = None,
+                differentiable: bool = False) -> RoundData:
+    """Sample the batch (or build it from ``key.params``, or take ``problem`` as given), draw free
+    parameters, run the algorithm and collect symbol values; ``differentiable`` keeps the
+    autograd graph from the problem's parameters through the run (algorithms.run)."""
     setting = spec.setting(key.setting)
     device = torch.device(key.device)
     generator = torch.Generator(device=device).manual_seed(key.seed)
-    problem = FAMILIES[key.family].sample(key.batch_size, key.dim, generator, device)
+    if problem is None and key.params:
+        problem = FAMILIES[key.family].build(from_lists(key.params, device))
+    if problem is None:
+        problem = FAMILIES[key.family].sample(key.batch_size, key.dim, generator, device)
     oracle_generator = torch.Generator(device=device).manual_seed(derive_seed(key.seed, "oracle"))
     oracle = ORACLES[key.oracle].bind(problem, oracle_generator)
     B, dtype = key.batch_size, problem.w1.dtype
@@ -98,7 +108,7 @@ def build_round(spec: Spec, key: RoundKey) -> RoundData:
     if setting.pointwise:
         values.update(_pointwise_values(problem, oracle, minibatch, key.replicas, generator))
     else:
-        values.update(_trace_values(spec, setting, key, problem, oracle, values, like))
+        values.update(_trace_values(spec, setting, key, problem, oracle, values, like, differentiable))
     scalar_names = sorted(n for n, v in values.items() if tuple(v.shape) == (B, 1, 1))
 
     def instance_values(b: int) -> dict[str, float]:
@@ -143,7 +153,7 @@ def _draw_free(B: int, low: float, high: float, generator: torch.Generator, devi
 
 
 def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemBatch, oracle: BoundOracle,
-                  values: dict[str, Tensor], like: Tensor) -> dict[str, Tensor]:
+                  values: dict[str, Tensor], like: Tensor, differentiable: bool = False) -> dict[str, Tensor]:
     hyper: dict[str, Any] = {}
     for name, expr in hyper_expressions(spec, setting, key).items():
         if name in values:
@@ -163,7 +173,7 @@ def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemB
                             "which has no init/step methods (see algorithms/protocol.py)")
     replicas = 1 if _deterministic(setting, key) else key.replicas
     try:
-        trace = run(algorithm, problem, oracle, key.horizon, replicas)
+        trace = run(algorithm, problem, oracle, key.horizon, replicas, differentiable)
     except ProtocolError:
         raise
     except Exception as exc:
