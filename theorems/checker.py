@@ -51,6 +51,8 @@ class ClaimResult:
     #: the search that produced the evidence (``random``: the profile's random rounds;
     #: ``gradient``: the gradient adversary)
     search: str = RANDOM_SEARCH
+    #: the largest tightness each search reached (``random``, ``gradient``)
+    best_by_search: dict[str, float] = field(default_factory=dict)
     #: True for a pointwise lemma (no horizon T)
     pointwise: bool = False
     #: tightness of each applicable instance's worst comparison (at most ``SAMPLE_CAP``, a
@@ -247,6 +249,8 @@ def _merge(result: ClaimResult, item: tuple[RoundKey, ClaimRound], search: str =
     result.comparisons += outcome.comparisons
     if search == RANDOM_SEARCH:
         result.add_tightness(outcome.tightness)
+    if outcome.worst is not None and math.isfinite(outcome.worst.tightness):
+        result.best_by_search[search] = max(result.best_by_search.get(search, -math.inf), outcome.worst.tightness)
     if outcome.worst is not None:
         current = result.by_horizon.get(key.horizon)
         if current is None or outcome.worst.tightness > current.tightness:

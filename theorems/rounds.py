@@ -192,6 +192,7 @@ def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemB
         "avg_iterate_subopt": (trace.avg_iterate_loss[..., None] - Lstar),
         "last_subopt": loss[..., T:] - Lstar,
         "L1": loss[..., :1],
+        "min_grad_sq": grad_sq.amin(-1, keepdim=True),
         "L_t": loss[..., :T],
         "L_next": loss[..., 1:],
         "grad_sq_t": grad_sq[..., :T],
