@@ -26,6 +26,7 @@ import time
 from dataclasses import replace
 
 import sympy as sp
+import torch
 
 from theorems.checker import check
 from theorems.hypothesis_search import hypothesis_search
@@ -133,7 +134,11 @@ def main() -> None:
     parser.add_argument("--profile", default="thorough", choices=sorted(PROFILES))
     parser.add_argument("--rows", default="a,b,c")
     parser.add_argument("--steps", default="1,2,4,8,16")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (default 1: the batches are small, and on a shared machine two threads "
+                             "made batched LAPACK calls about 100 times slower)")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     profile = PROFILES[args.profile]
     names = {"a": "GD convex last", "b": "GD non-convex min grad", "c": "T13.3 sum"}
     print(f"profile {profile.name}: random {profile.rounds} rounds x {profile.batch_size} instances per family; "

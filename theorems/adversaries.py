@@ -64,18 +64,19 @@ class Ascent:
 
 def ascend(spec: Spec, claim: Claim, key: RoundKey, start: Params, steps: int, lr: float, rtol: float,
            atol: float, level: float) -> Ascent:
-    """Projected Adam ascent of the instances' tightness from parameters ``start`` (instance on
-    dim 0); ``key`` fixes everything else (setting, oracle seed, horizon, algorithm). Returns the
-    best parameters seen for each instance, certified and evaluated."""
+    """Projected normalised gradient ascent of the instances' tightness from parameters
+    ``start`` (instance on dim 0): each parameter, in units of its instance's size at the start,
+    moves by a step of norm lr decaying geometrically to lr/10, then everything is projected
+    back into the class. ``key`` fixes everything else (setting, oracle seed, horizon,
+    algorithm). Returns the best parameters seen for each instance, certified and evaluated."""
     family = FAMILIES[key.family]
     params = family.project(start)
     B = next(iter(params.values())).shape[0]
     key = replace(key, batch_size=B, replicas=1, params={})
-    # Adam moves every parameter relative to its instance's size at the start
+    # every parameter moves relative to its instance's size at the start
     scales = {k: v.abs().reshape(B, -1).amax(-1).clamp_min(1e-12).reshape(B, *[1] * (v.dim() - 1))
               for k, v in params.items()}
     x = {k: (v / scales[k]).requires_grad_(True) for k, v in params.items()}
-    optimizer = torch.optim.Adam(list(x.values()), lr=lr)
     best = torch.full((B,), -math.inf, dtype=torch.float64)
     best_params = {k: v.clone() for k, v in params.items()}
     first = None
@@ -93,14 +94,14 @@ def ascend(spec: Spec, claim: Claim, key: RoundKey, start: Params, steps: int, l
         if step == steps:
             break
         objective = torch.where(torch.isfinite(tight), tight, torch.zeros_like(tight)).sum()
-        optimizer.zero_grad()
-        if objective.requires_grad:
-            (-objective).backward()
-        for v in x.values():  # a NaN gradient (e.g. at a kink) must not poison the parameters
-            if v.grad is not None:
-                torch.nan_to_num_(v.grad, nan=0.0, posinf=0.0, neginf=0.0)
-        optimizer.step()
+        if not objective.requires_grad:
+            break
+        grads = torch.autograd.grad(objective, list(x.values()), allow_unused=True)
+        size = lr * 0.1 ** (step / max(steps - 1, 1))
         with torch.no_grad():
+            for v, g in zip(x.values(), grads):
+                if g is not None:
+                    v.add_(size * _normalised(g))
             projected = family.project({k: x[k] * scales[k] for k in x})
             for k in x:
                 x[k].copy_(projected[k] / scales[k])
@@ -110,6 +111,13 @@ def ascend(spec: Spec, claim: Claim, key: RoundKey, start: Params, steps: int, l
     outcome = evaluate_claim(claim, build_round(spec, final_key), level, rtol, atol)
     found = outcome.worst.tightness if outcome.worst is not None else -math.inf
     return Ascent(final_key, outcome, first if first is not None else -math.inf, found)
+
+
+def _normalised(g: Tensor) -> Tensor:
+    """Each instance's gradient (instance on dim 0) scaled to unit norm; NaN (at a kink) is 0."""
+    g = torch.nan_to_num(g, nan=0.0, posinf=0.0, neginf=0.0)
+    norm = g.reshape(g.shape[0], -1).norm(dim=-1).clamp_min(1e-300)
+    return g / norm.reshape(-1, *[1] * (g.dim() - 1))
 
 
 def starts_from(key: RoundKey, instance: int, extra: int) -> Params:
