@@ -28,6 +28,9 @@ from theorems.spec import Claim, Spec
 Tensor = torch.Tensor
 
 GRADIENT_SEARCH = "gradient"
+#: The ascent ranks instances by measured / (bound + ROUNDING_DISCOUNT x rounding tolerance), so
+#: it does not drift to scales where the bound is so small that rounding decides the ratio.
+ROUNDING_DISCOUNT = 1e3
 
 
 def gradient_applicable(spec: Spec, claim: Claim, family: str) -> bool:
@@ -36,17 +39,17 @@ def gradient_applicable(spec: Spec, claim: Claim, family: str) -> bool:
     return claim.kind == "sure" and not spec.setting(claim.setting).pointwise and is_parametric(FAMILIES[family])
 
 
-def instance_tightness(claim: Claim, data: RoundData, rtol: float, atol: float) -> Tensor:
-    """Per instance, the largest measured / bound over replicas and steps where the bound is
-    above the rounding level and the claim's condition holds; -inf where there is none.
-    Differentiable in whatever ``data`` was built from."""
+def instance_tightness(claim: Claim, data: RoundData, rtol: float, atol: float, discount: float = 0.0) -> Tensor:
+    """Per instance, the largest measured / (bound + discount x rounding tolerance) over replicas
+    and steps where the bound is above the rounding level and the claim's condition holds; -inf
+    where there is none. Differentiable in whatever ``data`` was built from."""
     measured, bound, tol = _sides(claim, data, rtol, atol)
     B = measured.shape[0]
     valid = (bound > tol) & torch.isfinite(measured) & torch.isfinite(bound)
     if claim.when is not None:
         from theorems.evaluate import evaluate
         valid = valid & evaluate(claim.when, data.values, data.like).expand_as(valid)
-    ratio = measured / torch.where(valid, bound, torch.ones_like(bound))
+    ratio = measured / torch.where(valid, bound + discount * tol, torch.ones_like(bound))
     ratio = torch.where(valid, ratio, torch.full_like(ratio, -math.inf))
     return ratio.reshape(B, -1).amax(-1)
 
@@ -54,7 +57,8 @@ def instance_tightness(claim: Claim, data: RoundData, rtol: float, atol: float) 
 @dataclass(frozen=True)
 class Ascent:
     """The result of one gradient ascent: the round of the best parameters found, what the
-    ordinary evaluation says about it, and the best tightness at the start and at the end."""
+    ordinary evaluation says about it, the best ranked (discounted) tightness at the start and the
+    tightness of the evaluated result."""
 
     key: RoundKey
     outcome: ClaimRound
@@ -84,7 +88,7 @@ def ascend(spec: Spec, claim: Claim, key: RoundKey, start: Params, steps: int, l
         current = {k: x[k] * scales[k] for k in x}
         with torch.enable_grad():
             tight = instance_tightness(claim, build_round(spec, key, family.build(current), differentiable=True),
-                                       rtol, atol)
+                                       rtol, atol, ROUNDING_DISCOUNT)
         value = tight.detach().to(best.dtype)
         first = float(value.max()) if first is None else first
         better = value > best
