@@ -38,8 +38,14 @@ class Trace:
 
 
 def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizon: int,
-        replicas: int = 1) -> Trace:
-    """Run ``horizon`` steps of ``algorithm`` from w1 on every instance and replica."""
+        replicas: int = 1, differentiable: bool = False) -> Trace:
+    """Run ``horizon`` steps of ``algorithm`` from w1 on every instance and replica.
+
+    Steps run under ``torch.no_grad`` (algorithms may update tensors in place, as torch.optim
+    does); ``differentiable=True`` records the autograd graph through every step instead, so the
+    trace can be differentiated with respect to the problem's parameters (the gradient
+    adversary, theorems/adversaries.py; it needs an algorithm written without in-place updates).
+    """
     if horizon < 1:
         raise ValueError(f"run: horizon must be >= 1, got {horizon}")
     B, d = problem.w1.shape
@@ -58,7 +64,7 @@ def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizo
     record(w)
     w_sum = w.clone()
     for t in range(1, horizon + 1):
-        with torch.no_grad():
+        with torch.set_grad_enabled(differentiable and torch.is_grad_enabled()):
             result = algorithm.step(w, state, oracle.sample, t)
         w, state = _unpack(result, (B, replicas, d), t)
         record(w)

@@ -6,6 +6,7 @@ the noise classes it satisfies with exact constants.
 """
 from problems._batch import CLASS_TAGS, Family, ProblemBatch
 from problems.cosine_wells import CosineWells
+from problems.huber import Huber
 from problems.logistic import RegularizedLogistic
 from problems.oracles import BoundOracle, Exact, GaussianNoise, SphereNoise
 from problems.pseudo_huber import PseudoHuber
@@ -14,7 +15,7 @@ from problems.quadratic import Quadratic
 #: The registered families, by name.
 FAMILIES: dict[str, Family] = {
     f.name: f for f in (Quadratic(strongly_convex=False), Quadratic(strongly_convex=True),
-                        PseudoHuber(), CosineWells(), RegularizedLogistic())
+                        PseudoHuber(), CosineWells(), RegularizedLogistic(), Huber())
 }
 
 #: The registered oracles, by name.
@@ -22,5 +23,5 @@ ORACLES = {o.name: o for o in (Exact(), GaussianNoise(), SphereNoise())}
 
 __all__ = [
     "CLASS_TAGS", "FAMILIES", "ORACLES", "BoundOracle", "CosineWells", "Exact", "Family",
-    "GaussianNoise", "ProblemBatch", "PseudoHuber", "Quadratic", "RegularizedLogistic", "SphereNoise",
+    "GaussianNoise", "Huber", "ProblemBatch", "PseudoHuber", "Quadratic", "RegularizedLogistic", "SphereNoise",
 ]

@@ -9,14 +9,18 @@ Used by the non-convex results (L5.6, L5.7, T5.8, T6.1, L13.2).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 
 from problems import _random as rnd
 from problems._batch import ProblemBatch
+from problems.parametric import Params, clamp_relative, nearest_orthogonal
 
 Tensor = torch.Tensor
+
+#: Smallest depth and frequency kept by ``project``, relative to the instance's largest.
+FLOOR = 1e-6
 
 
 class CosineWells:
@@ -27,6 +31,12 @@ class CosineWells:
 
     def sample(self, batch_size: int, dim: int, generator: torch.Generator,
                device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> ProblemBatch:
+        return self.build(self.draw(batch_size, dim, generator, device, dtype))
+
+    def draw(self, batch_size: int, dim: int, generator: torch.Generator,
+             device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> Params:
+        """Random parameters: depths ``alpha``, frequencies ``omega``, rotation ``Q``, centre
+        ``m`` and start ``w1`` (problems.parametric)."""
         B, d = batch_size, dim
         alpha = rnd.log_uniform((B, d), 0.1, 10.0, generator, device, dtype)
         omega = rnd.log_uniform((B, d), 0.3, 3.0, generator, device, dtype)
@@ -34,6 +44,22 @@ class CosineWells:
         m = rnd.normal((B, d), generator, device, dtype)
         r = rnd.log_uniform((B, 1), 0.1, 10.0, generator, device, dtype)
         w1 = m + r * rnd.random_radius_directions(B, d, generator, device, dtype)
+        return {"alpha": alpha, "omega": omega, "Q": Q, "m": m, "w1": w1}
+
+    def project(self, params: Mapping[str, Tensor]) -> Params:
+        """Depths and frequencies positive (at least FLOOR times the instance's largest), Q the
+        nearest orthogonal matrix."""
+        with torch.no_grad():
+            out = {k: v.detach().clone() for k, v in params.items()}
+            out["alpha"] = clamp_relative(out["alpha"].abs(), FLOOR)
+            out["omega"] = clamp_relative(out["omega"].abs(), FLOOR)
+            out["Q"] = nearest_orthogonal(out["Q"])
+        return out
+
+    def build(self, params: Mapping[str, Tensor]) -> ProblemBatch:
+        """The batch of the parameters; differentiable in every parameter."""
+        alpha, omega, Q, m, w1 = (params[k] for k in ("alpha", "omega", "Q", "m", "w1"))
+        B, d = w1.shape
 
         def coords(w: Tensor) -> Tensor:
             return torch.einsum("brd,bde->bre", w - m[:, None, :], Q)
@@ -47,7 +73,7 @@ class CosineWells:
             gu = alpha[:, None, :] * omega[:, None, :] * torch.sin(omega[:, None, :] * u)
             return torch.einsum("bre,bde->brd", gu, Q)
 
-        Lstar = torch.zeros(B, device=device, dtype=dtype)
+        Lstar = torch.zeros(B, device=w1.device, dtype=w1.dtype)
         constants = {
             "H": (alpha * omega ** 2).max(dim=-1).values,
             "G": torch.sqrt((alpha ** 2 * omega ** 2).sum(-1)),

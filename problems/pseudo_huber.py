@@ -9,14 +9,18 @@ Used by T2.4, T3.2 and every smooth-family result.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 
 from problems import _random as rnd
 from problems._batch import ProblemBatch
+from problems.parametric import Params, clamp_relative
 
 Tensor = torch.Tensor
+
+#: Smallest singular value of A kept by ``project``, relative to the largest.
+FLOOR = 1e-6
 
 
 class PseudoHuber:
@@ -27,6 +31,11 @@ class PseudoHuber:
 
     def sample(self, batch_size: int, dim: int, generator: torch.Generator,
                device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> ProblemBatch:
+        return self.build(self.draw(batch_size, dim, generator, device, dtype))
+
+    def draw(self, batch_size: int, dim: int, generator: torch.Generator,
+             device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> Params:
+        """Random parameters: data ``A`` (B, n, d), threshold ``delta``, ``w_star`` and ``w1``."""
         B, d = batch_size, dim
         extra = int(torch.randint(0, 2 * d + 1, (1,), generator=generator, device=device).item())
         n = d + extra
@@ -36,6 +45,22 @@ class PseudoHuber:
         w_star = rnd.log_uniform((B, 1), 0.1, 10.0, generator, device, dtype) * rnd.normal((B, d), generator, device, dtype)
         r = rnd.log_uniform((B, 1), 0.01, 100.0, generator, device, dtype)
         w1 = w_star + r * rnd.random_radius_directions(B, d, generator, device, dtype)
+        return {"A": A, "delta": delta, "w_star": w_star, "w1": w1}
+
+    def project(self, params: Mapping[str, Tensor]) -> Params:
+        """delta > 0 and A of full column rank (singular values at least FLOOR times the
+        largest), so w* stays the unique minimiser."""
+        with torch.no_grad():
+            out = {k: v.detach().clone() for k, v in params.items()}
+            out["delta"] = out["delta"].abs().clamp_min(FLOOR)
+            U, s, Vh = torch.linalg.svd(out["A"], full_matrices=False)
+            out["A"] = U @ torch.diag_embed(clamp_relative(s, FLOOR)) @ Vh
+        return out
+
+    def build(self, params: Mapping[str, Tensor]) -> ProblemBatch:
+        """The batch of the parameters; differentiable in every parameter."""
+        A, delta, w_star, w1 = (params[k] for k in ("A", "delta", "w_star", "w1"))
+        B, n, d = A.shape
         b = torch.einsum("bnd,bd->bn", A, w_star)
         dl = delta[:, None, None]
 
@@ -54,7 +79,7 @@ class PseudoHuber:
         op = torch.linalg.matrix_norm(A, ord=2)
         row_mean = torch.linalg.vector_norm(A, dim=-1).mean(-1)
         G = delta * torch.minimum(row_mean, op / n ** 0.5)
-        Lstar = torch.zeros(B, device=device, dtype=dtype)
+        Lstar = torch.zeros(B, device=A.device, dtype=A.dtype)
         constants = {
             "H": op ** 2 / n,
             "mu": Lstar.clone(),

@@ -8,12 +8,13 @@ Used by L5.6, T5.8, L13.2, T13.3, L21.5, T21.6 and L21.8.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 
 from problems import _random as rnd
 from problems._batch import ProblemBatch
+from problems.parametric import Params, clamp_relative, nearest_orthogonal
 
 Tensor = torch.Tensor
 
@@ -35,6 +36,12 @@ class Quadratic:
 
     def sample(self, batch_size: int, dim: int, generator: torch.Generator,
                device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> ProblemBatch:
+        return self.build(self.draw(batch_size, dim, generator, device, dtype))
+
+    def draw(self, batch_size: int, dim: int, generator: torch.Generator,
+             device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> Params:
+        """Random parameters: eigenvalues ``lam``, rotation ``Q``, the minimisers' centre
+        ``w_center``, the start ``w1`` and ``Lstar`` (problems.parametric)."""
         B, d = batch_size, dim
         H = rnd.log_uniform((B,), 0.01, 1000.0, generator, device, dtype)
         if self.strongly_convex:
@@ -48,7 +55,24 @@ class Quadratic:
         w_center = scale * rnd.normal((B, d), generator, device, dtype)
         Lstar = rnd.uniform((B,), -5.0, 5.0, generator, device, dtype)
         w1 = self._start(w_center, Q, lam, generator, device, dtype)
-        kernel = (lam == 0).to(dtype)
+        return {"lam": lam, "Q": Q, "w_center": w_center, "w1": w1, "Lstar": Lstar}
+
+    def project(self, params: Mapping[str, Tensor]) -> Params:
+        """Eigenvalues >= 0 (convex) or >= H / max_condition (strongly convex), Q the nearest
+        orthogonal matrix."""
+        with torch.no_grad():
+            out = {k: v.detach().clone() for k, v in params.items()}
+            lam = out["lam"].clamp_min(0.0)
+            out["lam"] = clamp_relative(lam, 1.0 / self.max_condition) if self.strongly_convex else lam
+            out["Q"] = nearest_orthogonal(out["Q"])
+        return out
+
+    def build(self, params: Mapping[str, Tensor]) -> ProblemBatch:
+        """The batch of the parameters; differentiable in every parameter. w* is the minimiser
+        nearest to w1: w_center moved along the kernel of the Hessian to w1's component."""
+        lam, Q, w_center, w1, Lstar = (params[k] for k in ("lam", "Q", "w_center", "w1", "Lstar"))
+        B, d = w1.shape
+        kernel = (lam == 0).to(lam.dtype)
         offset = torch.einsum("bd,bde->be", w1 - w_center, Q)
         w_star = w_center + torch.einsum("be,bde->bd", offset * kernel, Q)
 

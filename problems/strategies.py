@@ -1,5 +1,22 @@
-"""Hypothesis strategies for generated finite distributions (problems.distributions), for
-property tests of the probability background (Propositions 10.4-10.6, Appendix A)."""
+"""Hypothesis strategies for every problem family, for anyone writing property tests (issue 4).
+
+Dimensions, spectra, rotations, initial points and whole instances with certified constants,
+plus noise (a bound oracle), and finite distributions with exact expectations
+(``distribution_batches``, problems.distributions) for the probability background. Parametric families (problems.parametric) are drawn parameter by
+parameter, so hypothesis shrinks towards small, simple instances (identity rotation, equal
+eigenvalues, w1 near w*); every family can also be drawn from a seed (``batches``).
+
+Example: gradient descent with step 1/H never increases the loss of a smooth instance::
+
+    from hypothesis import given
+    from problems.strategies import instances
+
+    @given(instances("huber"))
+    def test_descent(problem):
+        w = problem.w1[:, None, :]
+        H = problem.constants["H"][:, None, None]
+        assert (problem.loss(w - problem.grad(w) / H) <= problem.loss(w) + 1e-9 * (1 + problem.loss(w).abs())).all()
+"""
 from __future__ import annotations
 
 from typing import Iterable
@@ -7,13 +24,100 @@ from typing import Iterable
 import torch
 from hypothesis import strategies as st
 
+from problems import FAMILIES, ORACLES, BoundOracle, ProblemBatch
 from problems.distributions import DISTRIBUTIONS, DistributionBatch
+from problems.parametric import Params, is_parametric, nearest_orthogonal
+
+F64 = torch.float64
+
+#: Magnitudes (curvatures, thresholds, distances) drawn on a log scale in [1e-2, 1e2].
+magnitudes = st.floats(-2.0, 2.0).map(lambda e: 10.0 ** e)
+coordinates = st.floats(-10.0, 10.0, allow_nan=False, allow_infinity=False)
+
+
+def dims(max_dim: int = 8) -> st.SearchStrategy[int]:
+    """Dimensions 1..max_dim (shrinking to 1)."""
+    return st.integers(1, max_dim)
+
+
+def spectra(dim: int, strongly_convex: bool = False, max_condition: float = 1e3) -> st.SearchStrategy[torch.Tensor]:
+    """Eigenvalues (dim,) with the largest, H, first: in [0, H] (convex) or [H/max_condition, H]."""
+    low = 1.0 / max_condition if strongly_convex else 0.0
+    rel = st.lists(st.floats(low, 1.0), min_size=dim - 1, max_size=dim - 1)
+    return st.tuples(magnitudes, rel).map(lambda hr: hr[0] * torch.tensor([1.0, *hr[1]], dtype=F64))
+
+
+def rotations(dim: int) -> st.SearchStrategy[torch.Tensor]:
+    """Orthogonal matrices (dim, dim): the identity plus a drawn perturbation, made orthogonal
+    (shrinks to the identity)."""
+    entries = st.lists(st.floats(-2.0, 2.0), min_size=dim * dim, max_size=dim * dim)
+    return entries.map(lambda e: nearest_orthogonal(
+        (torch.eye(dim, dtype=F64) + torch.tensor(e, dtype=F64).reshape(dim, dim))[None])[0])
+
+
+def points(dim: int) -> st.SearchStrategy[torch.Tensor]:
+    """Points of R^dim with coordinates in [-10, 10]."""
+    return st.lists(coordinates, min_size=dim, max_size=dim).map(lambda x: torch.tensor(x, dtype=F64))
+
+
+def initial_points(centre: torch.Tensor) -> st.SearchStrategy[torch.Tensor]:
+    """w1 = centre + r u with r log-uniform in [1e-2, 1e2] and u a unit direction."""
+    dim = centre.shape[-1]
+    direction = st.lists(st.floats(-1.0, 1.0), min_size=dim, max_size=dim).map(
+        lambda v: torch.tensor(v, dtype=F64) + torch.tensor([1e-3] + [0.0] * (dim - 1), dtype=F64))
+    return st.tuples(magnitudes, direction).map(lambda rd: centre + rd[0] * rd[1] / rd[1].norm())
+
+
+@st.composite
+def parameters(draw: st.DrawFn, family: str, dim: int) -> Params:
+    """Parameters of one instance (batch of 1) of a parametric family, projected into its class."""
+    fam = FAMILIES[family]
+    if not is_parametric(fam):
+        raise ValueError(f"family {family!r} has no parametrisation; use batches({family!r})")
+    template = fam.draw(1, dim, torch.Generator().manual_seed(0))
+    out: Params = {}
+    for name, value in template.items():
+        if name == "Q":
+            out[name] = draw(rotations(dim))[None]
+        elif name == "lam":
+            out[name] = draw(spectra(dim, "sc" in fam.classes))[None]
+        elif name in ("c", "delta", "alpha", "omega"):
+            values = draw(st.lists(magnitudes, min_size=value.numel(), max_size=value.numel()))
+            out[name] = torch.tensor(values, dtype=F64).reshape(value.shape)
+        elif name == "w1":
+            continue
+        else:
+            flat = draw(st.lists(coordinates, min_size=value.numel(), max_size=value.numel()))
+            out[name] = torch.tensor(flat, dtype=F64).reshape(value.shape)
+    centre = out.get("w_star", out.get("w_center", out.get("m")))
+    out["w1"] = draw(initial_points(centre[0]))[None]
+    return fam.project(out)
+
+
+def instances(family: str, dim: int | None = None) -> st.SearchStrategy[ProblemBatch]:
+    """One instance (a batch of 1) of a parametric family, with certified constants."""
+    dimension = st.just(dim) if dim is not None else dims()
+    return dimension.flatmap(lambda d: parameters(family, d)).map(FAMILIES[family].build)
+
+
+def batches(family: str, batch_size: int = 4, dim: int | None = None) -> st.SearchStrategy[ProblemBatch]:
+    """A batch of any registered family, sampled by the family from a drawn seed."""
+    dimension = st.just(dim) if dim is not None else dims()
+    return st.tuples(dimension, st.integers(0, 2 ** 32 - 1)).map(
+        lambda ds: FAMILIES[family].sample(batch_size, ds[0], torch.Generator().manual_seed(ds[1])))
+
+
+def oracles(problem: ProblemBatch, names: tuple[str, ...] | None = None) -> st.SearchStrategy[BoundOracle]:
+    """A registered oracle (noise) bound to ``problem`` with a drawn noise seed."""
+    chosen = st.sampled_from(sorted(names or ORACLES))
+    return st.tuples(chosen, st.integers(0, 2 ** 32 - 1)).map(
+        lambda ns: ORACLES[ns[0]].bind(problem, torch.Generator().manual_seed(ns[1])))
 
 
 def distribution_batches(names: Iterable[str] | None = None, max_batch: int = 4, max_support: int = 9,
                          max_dim: int = 4) -> st.SearchStrategy[DistributionBatch]:
-    """Batches from the registered generators (all, or ``names``) with B, K >= 2 atoms, d and
-    the seed drawn by hypothesis (float64, CPU)."""
+    """Batches from the registered distribution generators (all, or ``names``) with B, K >= 2
+    atoms, d and the seed drawn by hypothesis (float64, CPU)."""
     chosen = sorted(DISTRIBUTIONS) if names is None else sorted(names)
 
     def build(name: str, B: int, K: int, d: int, seed: int) -> DistributionBatch:

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 import sympy as sp
 import torch
 
+from theorems.adversaries import GRADIENT_SEARCH, gradient_search
 from theorems.counterexample import witness_evidence, write_counterexample
 from theorems.profiles import PROFILES, Profile
 from theorems import symbols as S
@@ -27,7 +28,8 @@ HOLDS, VIOLATED, NOT_APPLICABLE, ERRATUM = "holds", "violated", "not-applicable"
 
 #: At most this many tightness values are kept per claim (reservoir sample, seeded by the claim).
 SAMPLE_CAP = 5000
-#: Which search found the worst instance; later adversaries will set their own name.
+#: Which search found the worst instance: the profile's random rounds, or the gradient adversary
+#: (theorems/adversaries.py) started from their best instances.
 RANDOM_SEARCH = "random"
 
 
@@ -47,8 +49,11 @@ class ClaimResult:
     violation: Evidence | None = None
     counterexample: str | None = None
     families: set[str] = field(default_factory=set)
-    #: the search that produced the evidence (``random``: the profile's random rounds)
+    #: the search that produced the evidence (``random``: the profile's random rounds;
+    #: ``gradient``: the gradient adversary)
     search: str = RANDOM_SEARCH
+    #: the largest tightness each search reached (``random``, ``gradient``)
+    best_by_search: dict[str, float] = field(default_factory=dict)
     #: True for a pointwise lemma (no horizon T)
     pointwise: bool = False
     #: tightness of each applicable instance's worst comparison (at most ``SAMPLE_CAP``, a
@@ -197,8 +202,20 @@ def check(spec: Spec, *, profile: Profile | str = "quick", seed: int = 0, device
         result.pointwise = pointwise
         keys = round_keys(spec, claim, profile, seed, device, None if pointwise else algorithm, families,
                           None if pointwise else options, None if pointwise else hyper)
+        best_rounds: dict[tuple[str, str], tuple[RoundKey, int]] = {}
+        best_tightness: dict[tuple[str, str], float] = {}
         for outcome in _run_rounds(spec, claim, keys, profile, progress):
             _merge(result, outcome)
+            key, worst = outcome[0], outcome[1].worst
+            pair = (key.family, key.oracle)
+            if worst is not None and worst.tightness > best_tightness.get(pair, -math.inf):
+                best_tightness[pair], best_rounds[pair] = worst.tightness, (key, worst.instance)
+        level = profile.level / max(len(keys) + len(best_rounds), 1)
+        for ascent in gradient_search(spec, claim, best_rounds, profile, level):
+            _merge(result, (ascent.key, ascent.outcome), GRADIENT_SEARCH)
+            if progress is not None:
+                progress(f"{spec.id} {claim.name}: gradient adversary ({ascent.key.family}, {ascent.key.oracle}, "
+                         f"T={ascent.key.horizon}) tightness {ascent.start:.4g} -> {ascent.best:.4g}")
         result.rate_curve = rate_curve(spec, claim, result.worst, profile.horizons)
         _decide(result, spec, claim, profile, counterexample_dir)
         results.append(result)
@@ -218,7 +235,9 @@ def _run_rounds(spec: Spec, claim: Claim, keys: list[RoundKey], profile: Profile
             progress(f"{spec.id} {claim.name}: round {i}/{len(keys)} ({key.family}, {key.oracle}, T={key.horizon})")
 
 
-def _merge(result: ClaimResult, item: tuple[RoundKey, ClaimRound]) -> None:
+def _merge(result: ClaimResult, item: tuple[RoundKey, ClaimRound], search: str = RANDOM_SEARCH) -> None:
+    """Add a round's outcome; the tightness sample takes only random rounds' instances (an
+    adversary's instances are not a sample of the family)."""
     key, outcome = item
     result.rounds += 1
     if outcome.applicable == 0:
@@ -226,15 +245,21 @@ def _merge(result: ClaimResult, item: tuple[RoundKey, ClaimRound]) -> None:
     result.families.add(f"{key.family}/{key.oracle}")
     result.instances += outcome.applicable
     result.comparisons += outcome.comparisons
-    result.add_tightness(outcome.tightness)
+    if search == RANDOM_SEARCH:
+        result.add_tightness(outcome.tightness)
+    if outcome.worst is not None and math.isfinite(outcome.worst.tightness):
+        result.best_by_search[search] = max(result.best_by_search.get(search, -math.inf), outcome.worst.tightness)
     if outcome.worst is not None:
         current = result.by_horizon.get(key.horizon)
         if current is None or outcome.worst.tightness > current.tightness:
             result.by_horizon[key.horizon] = outcome.worst
-    if outcome.worst is not None and (result.worst is None or outcome.worst.tightness > result.worst.tightness):
-        result.worst = outcome.worst
     if outcome.violation is not None and result.violation is None:
         result.violation = outcome.violation
+        result.search = search
+    if outcome.worst is not None and (result.worst is None or outcome.worst.tightness > result.worst.tightness):
+        result.worst = outcome.worst
+        if result.violation is None:
+            result.search = search
 
 
 def stated_at_horizon(claim: Claim) -> bool:

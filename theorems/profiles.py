@@ -23,12 +23,17 @@ class Profile:
     level: float = 0.01
     rtol: float = 1e-9
     atol: float = 1e-12
+    gradient_steps: int = 0
+    gradient_batch: int = 8
+    gradient_lr: float = 0.05
+    gradient_max_horizon: int = 16
 
 
 PROFILES = {
     "quick": Profile("quick", batch_size=32, replicas=128, rounds=2, horizons=(1, 4, 16, 64),
-                     dims=(1, 2, 3, 5, 8)),
+                     dims=(1, 2, 3, 5, 8), gradient_steps=10, gradient_batch=4, gradient_max_horizon=16),
     "thorough": Profile("thorough", batch_size=128, replicas=512, rounds=10,
                         horizons=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
-                        dims=(1, 2, 3, 5, 8, 13, 21, 34)),
+                        dims=(1, 2, 3, 5, 8, 13, 21, 34), gradient_steps=150, gradient_batch=32,
+                        gradient_max_horizon=64),
 }

@@ -18,6 +18,7 @@ from algorithms import ProtocolError, run
 from algorithms.coupled import run_coupled
 from problems import FAMILIES, ORACLES, BoundOracle, ProblemBatch
 from problems.distributions import DistributionBatch
+from problems.parametric import from_lists
 from problems.oracles import noise_classes
 from problems import _random as rnd
 from theorems import distribution_rounds, statistics
@@ -34,7 +35,9 @@ Tensor = torch.Tensor
 
 @dataclass(frozen=True)
 class RoundKey:
-    """Everything that determines a round."""
+    """Everything that determines a round. ``params`` (nested lists, problems.parametric), when
+    not empty, are the continuous parameters of the batch, built instead of sampled: the
+    instances an adversary found replay from them."""
 
     spec_id: str
     setting: str
@@ -49,10 +52,11 @@ class RoundKey:
     algorithm: str | None
     options: Mapping[str, Any] = field(default_factory=dict)
     hyper: Mapping[str, str] = field(default_factory=dict)
+    params: Mapping[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
-        out["options"], out["hyper"] = dict(self.options), dict(self.hyper)
+        out["options"], out["hyper"], out["params"] = dict(self.options), dict(self.hyper), dict(self.params)
         return out
 
 
@@ -102,15 +106,21 @@ def round_key(spec: Spec, setting: Setting, combo: tuple[str, str], seed: int, h
                     dict(options or {}) if runs else {}, dict(hyper or {}) if runs else {})
 
 
-def build_round(spec: Spec, key: RoundKey) -> RoundData:
-    """Sample the batch, draw free parameters, run the algorithm and collect symbol values."""
+def build_round(spec: Spec, key: RoundKey, problem: ProblemBatch | None = None,
+                differentiable: bool = False) -> RoundData:
+    """Sample the batch (or build it from ``key.params``, or take ``problem`` as given), draw free
+    parameters, run the algorithm and collect symbol values; ``differentiable`` keeps the
+    autograd graph from the problem's parameters through the run (algorithms.run)."""
     setting = spec.setting(key.setting)
     if setting.distribution:
         batch, values = distribution_rounds.build(setting, key, setting.hyper)
         return _round_data(key, batch, values, 1, batch.atoms)
     device = torch.device(key.device)
     generator = torch.Generator(device=device).manual_seed(key.seed)
-    problem = FAMILIES[key.family].sample(key.batch_size, key.dim, generator, device)
+    if problem is None and key.params:
+        problem = FAMILIES[key.family].build(from_lists(key.params, device))
+    if problem is None:
+        problem = FAMILIES[key.family].sample(key.batch_size, key.dim, generator, device)
     oracle_generator = torch.Generator(device=device).manual_seed(derive_seed(key.seed, "oracle"))
     oracle = ORACLES[key.oracle].bind(problem, oracle_generator)
     B, dtype = key.batch_size, problem.w1.dtype
@@ -130,7 +140,8 @@ def build_round(spec: Spec, key: RoundKey) -> RoundData:
         values.update(_pointwise_values(problem, oracle, minibatch, key.replicas, generator,
                                         claim_symbols(spec, setting), values))
     else:
-        values.update(_trace_values(spec, setting, key, problem, oracle, values, like, oracle_generator))
+        values.update(_trace_values(spec, setting, key, problem, oracle, values, like, oracle_generator,
+                                    differentiable))
     return _round_data(key, problem, values, 1 if _deterministic(setting, key) else key.replicas, problem.w1)
 
 
@@ -183,7 +194,8 @@ def _deterministic(setting: Setting, key: RoundKey) -> bool:
 
 
 def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemBatch, oracle: BoundOracle,
-                  values: dict[str, Tensor], like: Tensor, generator: torch.Generator) -> dict[str, Tensor]:
+                  values: dict[str, Tensor], like: Tensor, generator: torch.Generator,
+                  differentiable: bool = False) -> dict[str, Tensor]:
     hyper: dict[str, Any] = {}
     for name, expr in hyper_expressions(spec, setting, key).items():
         if name in values:
@@ -204,7 +216,7 @@ def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemB
     replicas = 1 if _deterministic(setting, key) else key.replicas
     try:
         if setting.coupled is None:
-            trace = run(algorithm, problem, oracle, key.horizon, replicas)
+            trace = run(algorithm, problem, oracle, key.horizon, replicas, differentiable)
         else:
             trace, other = run_coupled(algorithm, _coupled_algorithm(setting, key, values, like), problem, oracle,
                                        generator, key.horizon, _horizon_integer(setting.coupled.horizon, key.horizon,
@@ -230,6 +242,7 @@ def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemB
         "avg_iterate_subopt": (trace.avg_iterate_loss[..., None] - Lstar),
         "last_subopt": loss[..., T:] - Lstar,
         "L1": loss[..., :1],
+        "min_grad_sq": grad_sq.amin(-1, keepdim=True),
         "L_t": loss[..., :T],
         "L_next": loss[..., 1:],
         "grad_sq_t": grad_sq[..., :T],

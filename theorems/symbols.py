@@ -35,13 +35,14 @@ sum_grad_norm = sp.Symbol("sum_grad_norm", nonnegative=True)  # sum_{t=1}^T ||gr
 avg_iterate_subopt = sp.Symbol("avg_iterate_subopt", real=True)  # L((1/T) sum_{t<=T} w_t) - L*
 last_subopt = sp.Symbol("last_subopt", real=True)    # L(w_{T+1}) - L*
 L1 = sp.Symbol("L1", real=True)                      # L(w_1)
+min_grad_sq = sp.Symbol("min_grad_sq", nonnegative=True)  # min_{t=1}^{T+1} ||grad L(w_t)||^2
 # Trace quantities per step t = 1..T (one comparison per step).
 L_t = sp.Symbol("L_t", real=True)                    # L(w_t)
 L_next = sp.Symbol("L_next", real=True)              # L(w_{t+1})
 grad_sq_t = sp.Symbol("grad_sq_t", nonnegative=True)  # ||grad L(w_t)||^2
 grad_sq_1 = sp.Symbol("grad_sq_1", nonnegative=True)  # ||grad L(w_1)||^2
 TRACE = {s.name: s for s in (sum_subopt, sum_grad_sq, sum_grad_norm, avg_iterate_subopt,
-                             last_subopt, L1, L_t, L_next, grad_sq_t, t, grad_sq_1)}
+                             last_subopt, L1, min_grad_sq, L_t, L_next, grad_sq_t, t, grad_sq_1)}
 #: The symbols that make a claim compare at every step t = 1..T rather than at the horizon T.
 PER_STEP = {s.name: s for s in (L_t, L_next, grad_sq_t, t)}
 

@@ -1,0 +1,157 @@
+"""Strength of the adversaries against exact worst cases (issue 4, "Measured strength").
+
+    pip install -e ".[bench]"            # pepit==0.5.1, cvxpy==1.8.2, clarabel
+    python benchmarks/adversary_bench.py [--profile thorough] [--rows a,b,c] [--steps 1,2,4,8,16]
+
+Each row is a claim whose bound is the exact worst case, so an adversary's tightness is the
+fraction of the worst case it reached:
+(a) GD with step 1/H on H-smooth convex functions: L(w_{N+1}) - L* <= H D^2 / (4N + 2) (Drori and
+    Teboulle 2014; PEPit recomputes it);
+(b) GD with step 1/H on H-smooth functions: min_{t <= N+1} ||grad L(w_t)||^2 <= 4 H Delta / (3N + 2)
+    with Delta = L(w1) - inf L. PEPit's worst case under L(w1) - L(w_{N+2}) <= Delta (one more
+    step, which stays above inf L) is an upper bound; it equals 4/(3N + 2), which a
+    one-dimensional piecewise quadratic attains (gradient g at every iterate, curvature +H then
+    -H between iterates, a convex bowl after the last), so it is exact;
+(c) Theorem 13.3's quantity, sum_{t=1}^N L(w_t) - L* with step 1/(2H), exact worst case from PEPit
+    (N/(N + 1) H D^2; the theorem's bound is 2 H D^2).
+The adversaries: the checker's random rounds, the hypothesis search with ``target`` and the
+gradient adversary started from the random rounds' best instances, each at horizon N on every
+admissible registered family, with the chosen profile's budget. SDPs are solved with CLARABEL
+(SCS's default accuracy, about 1e-4 relative, is too coarse for an exact reference).
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import replace
+
+import sympy as sp
+import torch
+
+from theorems.checker import check
+from theorems.hypothesis_search import hypothesis_search
+from theorems.profiles import PROFILES, Profile
+from theorems.spec import Claim, Setting, Source, Spec
+from theorems.symbols import D, Delta, H, last_subopt, min_grad_sq, sum_subopt
+
+
+def _pep():
+    from PEPit import PEP
+    from PEPit.functions import SmoothConvexFunction, SmoothFunction
+    return PEP, SmoothConvexFunction, SmoothFunction
+
+
+def _solve(problem) -> float:
+    return float(problem.solve(wrapper="cvxpy", solver="CLARABEL", verbose=0))
+
+
+def exact_convex_last(N: int) -> float:
+    """max L(w_{N+1}) - L* over 1-smooth convex L with ||w1 - w*|| <= 1, GD step 1."""
+    PEP, SmoothConvex, _ = _pep()
+    problem = PEP()
+    f = problem.declare_function(SmoothConvex, L=1.0)
+    xs = f.stationary_point()
+    x = x0 = problem.set_initial_point()
+    problem.set_initial_condition((x0 - xs) ** 2 <= 1)
+    for _ in range(N):
+        x = x - f.gradient(x)
+    problem.set_performance_metric(f(x) - f(xs))
+    return _solve(problem)
+
+
+def exact_nonconvex_min_grad(N: int) -> float:
+    """max min_{t <= N+1} ||grad L(w_t)||^2 over 1-smooth L with L(w1) - L(w_{N+2}) <= 1, GD step 1."""
+    PEP, _, Smooth = _pep()
+    problem = PEP()
+    f = problem.declare_function(Smooth, L=1.0)
+    x = x0 = problem.set_initial_point()
+    g, f0 = f.oracle(x0)
+    problem.set_performance_metric(g ** 2)
+    for i in range(N + 1):
+        x = x - g
+        g, fx = f.oracle(x)
+        if i < N:
+            problem.set_performance_metric(g ** 2)
+    problem.set_initial_condition(f0 - fx <= 1)
+    return _solve(problem)
+
+
+def exact_sum_suboptimality(N: int) -> float:
+    """max sum_{t=1}^N L(w_t) - L* over 1-smooth convex L with ||w1 - w*|| <= 1, GD step 1/2."""
+    PEP, SmoothConvex, _ = _pep()
+    problem = PEP()
+    f = problem.declare_function(SmoothConvex, L=1.0)
+    xs = f.stationary_point()
+    fs = f(xs)
+    x = x0 = problem.set_initial_point()
+    problem.set_initial_condition((x0 - xs) ** 2 <= 1)
+    total = f(x) - fs
+    for _ in range(N - 1):
+        x = x - 0.5 * f.gradient(x)
+        total = total + f(x) - fs
+    problem.set_performance_metric(total)
+    return _solve(problem)
+
+
+def row_spec(row: str, exact: float) -> Spec:
+    """The benchmark claim of a row: measured <= exact * scale, so tightness = fraction reached."""
+    value = sp.Float(exact, 17)
+    if row == "a":
+        return Spec("BENCH.a", "GD 1/H, smooth convex, last iterate", Source("13", 1945),
+                    frozenset({"cvx", "smooth", "minimizer"}), (Setting("eta-1/H", "GD", hyper={"eta": 1 / H}),),
+                    (Claim("exact", "sure", last_subopt, value * H * D ** 2, "eta-1/H", "exact worst case"),))
+    if row == "b":
+        return Spec("BENCH.b", "GD 1/H, smooth non-convex, min gradient", Source("5", 917),
+                    frozenset({"smooth", "lb"}), (Setting("eta-1/H", "GD", hyper={"eta": 1 / H}),),
+                    (Claim("exact", "sure", min_grad_sq, value * H * Delta, "eta-1/H", "exact worst case"),))
+    return Spec("BENCH.c", "Theorem 13.3's sum of suboptimality", Source("13", 1945),
+                frozenset({"cvx", "smooth", "minimizer"}), (Setting("eta-1/(2H)", "GD", hyper={"eta": 1 / (2 * H)}),),
+                (Claim("exact", "sure", sum_subopt, value * H * D ** 2, "eta-1/(2H)", "exact worst case"),))
+
+
+EXACT = {"a": exact_convex_last, "b": exact_nonconvex_min_grad, "c": exact_sum_suboptimality}
+
+
+def bench_row(row: str, N: int, profile: Profile) -> dict[str, float]:
+    """Exact value and each adversary's best fraction of it at horizon N."""
+    exact = EXACT[row](N)
+    spec = row_spec(row, exact)
+    claim = spec.claims[0]
+    at_N = replace(profile, horizons=(N,), gradient_max_horizon=max(N, profile.gradient_max_horizon))
+    started = time.perf_counter()
+    result = check(spec, profile=at_N, counterexample_dir="/tmp/theorycheck-bench").claims[0]
+    searched = hypothesis_search(spec, claim, at_N, horizons=(N,))
+    best = result.best_by_search
+    return {"exact": exact, "random": best.get("random", float("nan")),
+            "hypothesis": searched.worst.tightness if searched.worst is not None else float("nan"),
+            "gradient": best.get("gradient", float("nan")),
+            "family": result.worst.key.family if result.worst is not None else "-",
+            "seconds": time.perf_counter() - started}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="thorough", choices=sorted(PROFILES))
+    parser.add_argument("--rows", default="a,b,c")
+    parser.add_argument("--steps", default="1,2,4,8,16")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (default 1: the batches are small, and on a shared machine two threads "
+                             "made batched LAPACK calls about 100 times slower)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    profile = PROFILES[args.profile]
+    names = {"a": "GD convex last", "b": "GD non-convex min grad", "c": "T13.3 sum"}
+    print(f"profile {profile.name}: random {profile.rounds} rounds x {profile.batch_size} instances per family; "
+          f"gradient {profile.gradient_steps} steps x {profile.gradient_batch} instances per family")
+    print(f"{'row':<24s} {'N':>3s} {'exact':>10s} {'random':>8s} {'hypoth.':>8s} {'gradient':>8s} {'fraction':>8s} "
+          f"{'best family':>16s} {'sec':>6s}")
+    for row in args.rows.split(","):
+        for N in (int(n) for n in args.steps.split(",")):
+            r = bench_row(row, N, profile)
+            best = max(r["random"], r["hypothesis"], r["gradient"])
+            print(f"{names[row]:<24s} {N:>3d} {r['exact']:>10.6f} {r['random']:>8.4f} {r['hypothesis']:>8.4f} "
+                  f"{r['gradient']:>8.4f} {best:>8.4f} {r['family']:>16s} {r['seconds']:>6.1f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
