@@ -4,9 +4,10 @@ Every family builds B instances at once (``family.sample(B, d, generator, device
 declares the classes of CATALOG.md it belongs to; every oracle binds to a batch and declares
 the noise classes it satisfies with exact constants.
 """
-from problems._batch import CLASS_TAGS, Family, ProblemBatch
+from problems._batch import CLASS_TAGS, Family, FiniteSum, ProblemBatch
 from problems.cosine_wells import CosineWells
 from problems.logistic import RegularizedLogistic
+from problems.nonsmooth import PiecewiseLinearRegression
 from problems.oracles import BoundOracle, Exact, GaussianNoise, SphereNoise
 from problems.pseudo_huber import PseudoHuber
 from problems.quadratic import Quadratic
@@ -14,13 +15,14 @@ from problems.quadratic import Quadratic
 #: The registered families, by name.
 FAMILIES: dict[str, Family] = {
     f.name: f for f in (Quadratic(strongly_convex=False), Quadratic(strongly_convex=True),
-                        PseudoHuber(), CosineWells(), RegularizedLogistic())
+                        PseudoHuber(), CosineWells(), RegularizedLogistic(),
+                        PiecewiseLinearRegression("l1-regression"), PiecewiseLinearRegression("hinge"))
 }
 
 #: The registered oracles, by name.
 ORACLES = {o.name: o for o in (Exact(), GaussianNoise(), SphereNoise())}
 
 __all__ = [
-    "CLASS_TAGS", "FAMILIES", "ORACLES", "BoundOracle", "CosineWells", "Exact", "Family",
-    "GaussianNoise", "ProblemBatch", "PseudoHuber", "Quadratic", "RegularizedLogistic", "SphereNoise",
+    "CLASS_TAGS", "FAMILIES", "ORACLES", "BoundOracle", "CosineWells", "Exact", "Family", "FiniteSum",
+    "GaussianNoise", "PiecewiseLinearRegression", "ProblemBatch", "PseudoHuber", "Quadratic", "RegularizedLogistic", "SphereNoise",
 ]
