@@ -9,9 +9,9 @@ from problems import _random as rnd
 Tensor = torch.Tensor
 
 
-def sample_rows(batch: int, dim: int, generator: torch.Generator, extra_low: int = 0) -> int:
-    """The number of rows n = dim + extra_low + U{0..2 dim}, shared by the batch."""
-    extra = int(torch.randint(0, 2 * dim + 1, (1,), generator=generator, device=generator.device).item())
+def sample_rows(dim: int, generator: torch.Generator, extra_low: int = 0, spread: int = 2) -> int:
+    """The number of rows n = dim + extra_low + U{0..spread dim}, shared by the batch."""
+    extra = int(torch.randint(0, spread * dim + 1, (1,), generator=generator, device=generator.device).item())
     return dim + extra_low + extra
 
 

@@ -131,7 +131,7 @@ class PiecewiseLinearRegression:
     def sample(self, batch_size: int, dim: int, generator: torch.Generator,
                device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> ProblemBatch:
         B, d = batch_size, dim
-        n = sample_rows(B, d, generator, extra_low=1)
+        n = sample_rows(d, generator, extra_low=1, spread=1)
         A, b, centre = self._data(B, n, d, generator, device, dtype)
         radius = rnd.log_uniform((B, 1), 0.01, 100.0, generator, device, dtype)
         w1 = centre + radius * rnd.random_radius_directions(B, d, generator, device, dtype)
@@ -142,7 +142,7 @@ class PiecewiseLinearRegression:
         Lstar = torch.as_tensor([s[1] for s in solved], device=device, dtype=dtype)
 
         def slope(res: Tensor) -> Tensor:
-            return torch.where(res > 0, torch.ones_like(res), torch.where(res < 0, torch.full_like(res, alpha), torch.zeros_like(res)))
+            return (res > 0).to(res.dtype) + alpha * (res < 0).to(res.dtype)
 
         def phi(res: Tensor) -> Tensor:
             return torch.maximum(res, alpha * res)
