@@ -6,17 +6,20 @@ the noise classes it satisfies with exact constants.
 """
 from problems._batch import CLASS_TAGS, Family, FiniteSum, ProblemBatch
 from problems.cosine_wells import CosineWells
+from problems.log_cosh import LogCosh
 from problems.logistic import RegularizedLogistic
 from problems.nonsmooth import PiecewiseLinearRegression
 from problems.oracles import BoundOracle, Exact, GaussianNoise, SphereNoise
 from problems.pseudo_huber import PseudoHuber
 from problems.quadratic import Quadratic
+from problems.regularized import Regularized
 
 #: The registered families, by name.
 FAMILIES: dict[str, Family] = {
     f.name: f for f in (Quadratic(strongly_convex=False), Quadratic(strongly_convex=True),
                         PseudoHuber(), CosineWells(), RegularizedLogistic(),
-                        PiecewiseLinearRegression("l1-regression"), PiecewiseLinearRegression("hinge"))
+                        PiecewiseLinearRegression("l1-regression"), PiecewiseLinearRegression("hinge"),
+                        LogCosh(), Regularized(LogCosh()))
 }
 
 #: The registered oracles, by name.
@@ -24,5 +27,5 @@ ORACLES = {o.name: o for o in (Exact(), GaussianNoise(), SphereNoise())}
 
 __all__ = [
     "CLASS_TAGS", "FAMILIES", "ORACLES", "BoundOracle", "CosineWells", "Exact", "Family", "FiniteSum",
-    "GaussianNoise", "PiecewiseLinearRegression", "ProblemBatch", "PseudoHuber", "Quadratic", "RegularizedLogistic", "SphereNoise",
+    "GaussianNoise", "LogCosh", "PiecewiseLinearRegression", "ProblemBatch", "PseudoHuber", "Quadratic", "Regularized", "RegularizedLogistic", "SphereNoise",
 ]
