@@ -9,7 +9,8 @@ from problems.cosine_wells import CosineWells
 from problems.log_cosh import LogCosh
 from problems.logistic import RegularizedLogistic
 from problems.nonsmooth import PiecewiseLinearRegression
-from problems.oracles import BoundOracle, Exact, GaussianNoise, SphereNoise
+from problems.oracles import (BoundOracle, Exact, FiniteSumSampling, GaussianNoise, HeavyTailedNoise,
+                              SphereNoise)
 from problems.pseudo_huber import PseudoHuber
 from problems.quadratic import Quadratic
 from problems.regularized import Regularized
@@ -23,9 +24,9 @@ FAMILIES: dict[str, Family] = {
 }
 
 #: The registered oracles, by name.
-ORACLES = {o.name: o for o in (Exact(), GaussianNoise(), SphereNoise())}
+ORACLES = {o.name: o for o in (Exact(), GaussianNoise(), SphereNoise(), HeavyTailedNoise(), FiniteSumSampling())}
 
 __all__ = [
     "CLASS_TAGS", "FAMILIES", "ORACLES", "BoundOracle", "CosineWells", "Exact", "Family", "FiniteSum",
-    "GaussianNoise", "LogCosh", "PiecewiseLinearRegression", "ProblemBatch", "PseudoHuber", "Quadratic", "Regularized", "RegularizedLogistic", "SphereNoise",
+    "FiniteSumSampling", "GaussianNoise", "HeavyTailedNoise", "LogCosh", "PiecewiseLinearRegression", "ProblemBatch", "PseudoHuber", "Quadratic", "Regularized", "RegularizedLogistic", "SphereNoise",
 ]

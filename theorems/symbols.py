@@ -19,7 +19,8 @@ sigma = sp.Symbol("sigma", nonnegative=True)  # E||g - grad L||^2 <= sigma^2
 D = sp.Symbol("D", nonnegative=True)         # ||w1 - w*||
 Delta = sp.Symbol("Delta", nonnegative=True)  # L(w1) - inf L
 Lstar = sp.Symbol("Lstar", real=True)        # L(w*) = inf L
-CONSTANTS = {s.name: s for s in (G, H, mu, sigma, D, Delta, Lstar)}
+N = sp.Symbol("N", positive=True, integer=True)  # number of terms of a finite sum (the finite-sum oracle)
+CONSTANTS = {s.name: s for s in (G, H, mu, sigma, D, Delta, Lstar, N)}
 
 # The minibatch size (settings with ``minibatch`` sizes; each round draws one).
 B = sp.Symbol("B", positive=True, integer=True)

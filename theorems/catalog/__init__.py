@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import re
 
-from theorems.catalog import (s02_convex_gd, s03_sgd_convex, s05_smooth, s06_sgd_nonconvex, s07_minibatch,
-                              s13_smooth_convex, s21_strongly_convex)
+from theorems.catalog import (s02_convex_gd, s03_sgd_convex, s03_shuffling, s05_smooth, s06_sgd_nonconvex,
+                              s07_minibatch, s13_smooth_convex, s21_strongly_convex)
 from theorems.spec import Spec
 
-_MODULES = (s02_convex_gd, s03_sgd_convex, s05_smooth, s06_sgd_nonconvex, s07_minibatch, s13_smooth_convex,
-            s21_strongly_convex)
+_MODULES = (s02_convex_gd, s03_sgd_convex, s03_shuffling, s05_smooth, s06_sgd_nonconvex, s07_minibatch,
+            s13_smooth_convex, s21_strongly_convex)
 
 #: Every spec, by catalog ID, in the order of the notes.
 CATALOG: dict[str, Spec] = {spec.id: spec for module in _MODULES for spec in module.SPECS}
