@@ -10,7 +10,7 @@ from problems.log_cosh import LogCosh
 from problems.logistic import RegularizedLogistic
 from problems.nonsmooth import PiecewiseLinearRegression
 from problems.oracles import (BoundOracle, Exact, FiniteSumSampling, GaussianNoise, HeavyTailedNoise,
-                              SphereNoise)
+                              SphereNoise, StateDependentNoise)
 from problems.pseudo_huber import PseudoHuber
 from problems.quadratic import Quadratic
 from problems.regularized import Regularized
@@ -24,9 +24,10 @@ FAMILIES: dict[str, Family] = {
 }
 
 #: The registered oracles, by name.
-ORACLES = {o.name: o for o in (Exact(), GaussianNoise(), SphereNoise(), HeavyTailedNoise(), FiniteSumSampling())}
+ORACLES = {o.name: o for o in (Exact(), GaussianNoise(), SphereNoise(), HeavyTailedNoise(), StateDependentNoise(),
+                               FiniteSumSampling())}
 
 __all__ = [
     "CLASS_TAGS", "FAMILIES", "ORACLES", "BoundOracle", "CosineWells", "Exact", "Family", "FiniteSum",
-    "FiniteSumSampling", "GaussianNoise", "HeavyTailedNoise", "LogCosh", "PiecewiseLinearRegression", "ProblemBatch", "PseudoHuber", "Quadratic", "Regularized", "RegularizedLogistic", "SphereNoise",
+    "FiniteSumSampling", "GaussianNoise", "HeavyTailedNoise", "LogCosh", "PiecewiseLinearRegression", "ProblemBatch", "PseudoHuber", "Quadratic", "Regularized", "RegularizedLogistic", "SphereNoise", "StateDependentNoise",
 ]

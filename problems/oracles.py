@@ -11,6 +11,9 @@ unbiased (Proposition 3.1) and its variance E||g - grad L||^2 is known exactly:
 - ``HeavyTailedNoise``: z = s t / sqrt(d) with t a vector of independent Student-t variables with
   2 degrees of freedom: E z = 0 but E||z||^2 = infinity, so it declares no class at all (no var,
   no m2, no bdd) and every claim that needs one is not applicable to it.
+- ``StateDependentNoise``: z = sqrt(rho/d) ||grad L(w)|| xi, xi ~ N(0, I), so
+  E||g - grad L(w)||^2 = rho ||grad L(w)||^2 exactly (class sdn, the "virtuous cycle" noise of
+  section 11 whose constant the notes call D; here ``rho``, as D is ||w1 - w*||).
 - ``FiniteSumSampling``: the gradient of a uniformly drawn term of a finite sum (class fsum),
   g = grad l_i(w), i ~ U{1..N}, unbiased. Its variance at w is (1/N) sum_i ||grad l_i(w) - grad L(w)||^2,
   unbounded over w for e.g. least squares, so it declares bdd, m2 and var (with G = sigma =
@@ -149,6 +152,29 @@ class HeavyTailedNoise:
             return problem.grad(w) + factor * (z / torch.sqrt(chi2 / 2)).mean(0)
 
         return BoundOracle(self.name, noise_classes(self.classes, problem.classes), {"scale": scale}, sample)
+
+
+class StateDependentNoise:
+    """Gaussian noise whose variance is exactly rho ||grad L(w)||^2, rho log-uniform per instance."""
+
+    name = "state-dependent"
+    classes = frozenset({"sdn"})
+
+    def __init__(self, rho_range: tuple[float, float] = (0.01, 10.0)) -> None:
+        self.rho_range = rho_range
+
+    def bind(self, problem: ProblemBatch, generator: torch.Generator) -> BoundOracle:
+        w1 = problem.w1
+        B, d = w1.shape
+        rho = rnd.log_uniform((B,), *self.rho_range, generator, w1.device, w1.dtype)
+        factor = torch.sqrt(rho / d)[:, None, None]
+
+        def sample(w: Tensor, m: int = 1) -> Tensor:
+            g = problem.grad(w)
+            z = torch.randn((m, *w.shape), generator=generator, device=w.device, dtype=w.dtype)
+            return g + factor * torch.linalg.vector_norm(g, dim=-1, keepdim=True) * z.mean(0)
+
+        return BoundOracle(self.name, noise_classes(self.classes, problem.classes), {"rho": rho}, sample)
 
 
 class FiniteSumSampler:

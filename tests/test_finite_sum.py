@@ -132,3 +132,21 @@ def test_heavy_tailed_oracle_declares_no_class_and_var_claims_are_not_applicable
                       (Setting("fixed", "SGD", hyper={"eta": c / H}, free={"c": (0.0, 1.0)}, noise=("heavy-tailed",)),),
                       (Claim("sum", "expect", sum_grad_sq, 2 * Delta / eta + H * T * eta * sigma ** 2, "fixed", ""),))
     assert check(heavy_only, families=["cosine-wells"], counterexample_dir=tmp_path).claims[0].verdict == NOT_APPLICABLE
+
+
+def test_state_dependent_noise_variance_is_rho_times_squared_gradient() -> None:
+    from problems import StateDependentNoise
+    p = FAMILIES["cosine-wells"].sample(3, 4, torch.Generator().manual_seed(0))
+    o = StateDependentNoise().bind(p, torch.Generator().manual_seed(1))
+    assert o.classes == {"sdn"} and "rho" in o.constants and "sdn" not in ORACLES["gaussian"].classes
+    R = 40000
+    w = torch.stack([p.w1, p.w1 + 1.0], 1).repeat_interleave(R, 1)  # two points per instance
+    g, truth = o.sample(w), p.grad(w)
+    err = (g - truth).square().sum(-1).reshape(3, 2, R)
+    target = o.constants["rho"][:, None] * truth.square().sum(-1).reshape(3, 2, R)[..., 0]
+    se = err.std(-1) / math.sqrt(R)
+    assert ((err.mean(-1) - target).abs() <= 5 * se).all()
+    assert ((g - truth).mean(1).abs() <= 5 * (g - truth).std(1) / math.sqrt(2 * R)).all()
+    # at a stationary point the noise vanishes
+    centre = torch.tensor([p.describe(b)["m"] for b in range(3)], dtype=F64)[:, None, :]
+    assert torch.allclose(o.sample(centre), p.grad(centre), atol=1e-12)

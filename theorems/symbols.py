@@ -20,7 +20,9 @@ D = sp.Symbol("D", nonnegative=True)         # ||w1 - w*||
 Delta = sp.Symbol("Delta", nonnegative=True)  # L(w1) - inf L
 Lstar = sp.Symbol("Lstar", real=True)        # L(w*) = inf L
 N = sp.Symbol("N", positive=True, integer=True)  # number of terms of a finite sum (the finite-sum oracle)
-CONSTANTS = {s.name: s for s in (G, H, mu, sigma, D, Delta, Lstar, N)}
+# state-dependent noise (section 11, class sdn): E||g - grad L(w)||^2 <= rho ||grad L(w)||^2; the notes call it D
+rho = sp.Symbol("rho", nonnegative=True)
+CONSTANTS = {s.name: s for s in (G, H, mu, sigma, D, Delta, Lstar, N, rho)}
 
 # The minibatch size (settings with ``minibatch`` sizes; each round draws one).
 B = sp.Symbol("B", positive=True, integer=True)
