@@ -7,13 +7,14 @@ from algorithms.protocol import Algorithm, HyperParameter, Oracle, Schedule, as_
 from algorithms.run import ProtocolError, Trace, run
 from algorithms.schedules import CosineAnnealing, CosineWithRestarts, LinearWarmup, StepDecay, scale_for_batch_size
 from algorithms.sgd import GD, SGD, MinibatchSGD
+from algorithms.shuffling import ShuffledSGD
 from algorithms.torch_optim import TorchOptimizer, torch_optimizer
 
 #: Built-in algorithm factories by name.
-ALGORITHMS = {"GD": GD, "SGD": SGD, "MinibatchSGD": MinibatchSGD}
+ALGORITHMS = {"GD": GD, "SGD": SGD, "MinibatchSGD": MinibatchSGD, "ShuffledSGD": ShuffledSGD}
 
 __all__ = [
     "ALGORITHMS", "GD", "SGD", "Algorithm", "CosineAnnealing", "CosineWithRestarts", "HyperParameter",
-    "LinearWarmup", "MinibatchSGD", "Oracle", "ProtocolError", "Schedule", "StepDecay", "TorchOptimizer", "Trace",
+    "LinearWarmup", "MinibatchSGD", "Oracle", "ProtocolError", "Schedule", "ShuffledSGD", "StepDecay", "TorchOptimizer", "Trace",
     "as_schedule", "run", "scale_for_batch_size", "torch_optimizer",
 ]

@@ -4,24 +4,33 @@ Every family builds B instances at once (``family.sample(B, d, generator, device
 declares the classes of CATALOG.md it belongs to; every oracle binds to a batch and declares
 the noise classes it satisfies with exact constants.
 """
-from problems._batch import CLASS_TAGS, Family, ProblemBatch
+from problems._batch import CLASS_TAGS, Family, FiniteSum, ProblemBatch
 from problems.cosine_wells import CosineWells
 from problems.huber import Huber
+from problems.log_cosh import LogCosh
 from problems.logistic import RegularizedLogistic
-from problems.oracles import BoundOracle, Exact, GaussianNoise, SphereNoise
+from problems.nonsmooth import PiecewiseLinearRegression
+from problems.oracles import (BoundOracle, Exact, FiniteSumSampling, GaussianNoise, HeavyTailedNoise,
+                              SphereNoise, StateDependentNoise)
 from problems.pseudo_huber import PseudoHuber
 from problems.quadratic import Quadratic
+from problems.regularized import Regularized
 
 #: The registered families, by name.
 FAMILIES: dict[str, Family] = {
     f.name: f for f in (Quadratic(strongly_convex=False), Quadratic(strongly_convex=True),
-                        PseudoHuber(), CosineWells(), RegularizedLogistic(), Huber())
+                        PseudoHuber(), CosineWells(), RegularizedLogistic(),
+                        PiecewiseLinearRegression("l1-regression"), PiecewiseLinearRegression("hinge"),
+                        LogCosh(), Regularized(LogCosh()), Huber())
 }
 
 #: The registered oracles, by name.
-ORACLES = {o.name: o for o in (Exact(), GaussianNoise(), SphereNoise())}
+ORACLES = {o.name: o for o in (Exact(), GaussianNoise(), SphereNoise(), HeavyTailedNoise(), StateDependentNoise(),
+                               FiniteSumSampling())}
 
 __all__ = [
-    "CLASS_TAGS", "FAMILIES", "ORACLES", "BoundOracle", "CosineWells", "Exact", "Family",
-    "GaussianNoise", "Huber", "ProblemBatch", "PseudoHuber", "Quadratic", "RegularizedLogistic", "SphereNoise",
+    "CLASS_TAGS", "FAMILIES", "ORACLES", "BoundOracle", "CosineWells", "Exact", "Family", "FiniteSum",
+    "FiniteSumSampling", "GaussianNoise", "HeavyTailedNoise", "Huber", "LogCosh", "PiecewiseLinearRegression",
+    "ProblemBatch", "PseudoHuber", "Quadratic", "Regularized", "RegularizedLogistic", "SphereNoise",
+    "StateDependentNoise",
 ]

@@ -14,8 +14,24 @@ Tensor = torch.Tensor
 
 #: Class tags of CATALOG.md that a family or an oracle can declare.
 CLASS_TAGS = frozenset({
-    "cvx", "sc", "smooth", "lip", "lb", "minimizer", "var", "bdd", "m2", "exact",
+    "cvx", "sc", "smooth", "lip", "lb", "minimizer", "var", "bdd", "m2", "exact", "fsum", "sdn",
 })
+
+
+@dataclass(frozen=True)
+class FiniteSum:
+    """The finite-sum structure L(w) = (1/N) sum_{i=1}^N l_i(w) of a batch (class ``fsum``).
+
+    ``term_loss(w, idx)`` and ``term_grad(w, idx)`` take iterates w of shape (B, R, d) and term
+    indices idx, a LongTensor (B, R) with values in [0, N), and return l_idx(w) (B, R) and a
+    (sub)gradient of l_idx at w (B, R, d). ``constants`` holds per-term constants of shape
+    (B, N), e.g. ``H_i`` (l_i is H_i-smooth) and ``G_i`` (l_i is G_i-Lipschitz).
+    """
+
+    num_terms: int
+    term_loss: Callable[[Tensor, Tensor], Tensor]
+    term_grad: Callable[[Tensor, Tensor], Tensor]
+    constants: Mapping[str, Tensor]
 
 
 @dataclass(frozen=True)
@@ -28,6 +44,7 @@ class ProblemBatch:
     so a family whose ``grad`` is not written in torch passes its own). ``constants`` maps a name (H, mu, G, D, Delta, Lstar, ...)
     to a tensor of shape (B,). ``w1`` has shape (B, d); ``w_star`` too, or is None when the
     family has no certified minimiser. ``params`` holds what rebuilds the batch exactly.
+    ``terms`` is the finite-sum structure of a family of class ``fsum`` (None otherwise).
     """
 
     family: str
@@ -40,6 +57,7 @@ class ProblemBatch:
     params: Mapping[str, Any]
     describe: Callable[[int], dict[str, Any]] = field(repr=False, default=lambda b: {})
     hvp: Callable[[Tensor, Tensor], Tensor] | None = field(repr=False, default=None)
+    terms: FiniteSum | None = field(repr=False, default=None)
 
     def __post_init__(self) -> None:
         if self.hvp is None:

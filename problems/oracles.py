@@ -8,6 +8,16 @@ unbiased (Proposition 3.1) and its variance E||g - grad L||^2 is known exactly:
   second-moment class m2 of Theorem 6.2).
 - ``SphereNoise``: z uniform on the sphere of radius sigma, so ||z|| = sigma surely and
   ||g|| <= G_L + sigma =: G surely when L is G_L-Lipschitz (Theorem 3.2's class, bdd(G)).
+- ``HeavyTailedNoise``: z = s t / sqrt(d) with t a vector of independent Student-t variables with
+  2 degrees of freedom: E z = 0 but E||z||^2 = infinity, so it declares no class at all (no var,
+  no m2, no bdd) and every claim that needs one is not applicable to it.
+- ``StateDependentNoise``: z = sqrt(D_sdn/d) ||grad L(w)|| xi, xi ~ N(0, I), so
+  E||g - grad L(w)||^2 = D_sdn ||grad L(w)||^2 exactly (class sdn, the "virtuous cycle" noise of
+  section 11 whose constant the notes call D; here ``D_sdn``, as D is ||w1 - w*||).
+- ``FiniteSumSampling``: the gradient of a uniformly drawn term of a finite sum (class fsum),
+  g = grad l_i(w), i ~ U{1..N}, unbiased. Its variance at w is (1/N) sum_i ||grad l_i(w) - grad L(w)||^2,
+  unbounded over w for e.g. least squares, so it declares bdd, m2 and var (with G = sigma =
+  max_i G_i) only where every term is G_i-Lipschitz (the family is ``lip`` and gives ``G_i``).
 Draws come from a seeded torch.Generator so every run replays.
 """
 from __future__ import annotations
@@ -26,10 +36,14 @@ Tensor = torch.Tensor
 
 def noise_classes(oracle_classes: frozenset[str], family_classes: frozenset[str]) -> frozenset[str]:
     """The classes an oracle gives on a family: surely bounded gradients (bdd) and a bounded
-    second moment (m2) need a Lipschitz family, since ||g|| <= G_L + sigma."""
+    second moment (m2) need a Lipschitz family, since ||g|| <= G_L + sigma. A finite-sum sampler
+    (oracle class fsum) gives nothing on a family that is not a finite sum, and its variance
+    (var) too needs Lipschitz terms (finite-sum families declare ``lip`` only when every term is)."""
+    if "fsum" in oracle_classes and "fsum" not in family_classes:
+        return frozenset()
     if "lip" in family_classes:
         return oracle_classes
-    return oracle_classes - {"bdd", "m2"}
+    return oracle_classes - ({"bdd", "m2", "var"} if "fsum" in oracle_classes else {"bdd", "m2"})
 
 
 @dataclass(frozen=True)
@@ -113,3 +127,96 @@ class SphereNoise:
             return problem.grad(w) + sigma[:, None, None] * z.mean(0)
 
         return BoundOracle(self.name, noise_classes(self.classes, problem.classes), constants, sample)
+
+
+class HeavyTailedNoise:
+    """Additive Student-t noise with 2 degrees of freedom: unbiased, infinite variance."""
+
+    name = "heavy-tailed"
+    classes: frozenset[str] = frozenset()
+
+    def __init__(self, scale_range: tuple[float, float] = (0.01, 10.0)) -> None:
+        self.scale_range = scale_range
+
+    def bind(self, problem: ProblemBatch, generator: torch.Generator) -> BoundOracle:
+        w1 = problem.w1
+        B, d = w1.shape
+        scale = rnd.log_uniform((B,), *self.scale_range, generator, w1.device, w1.dtype)
+        factor = (scale / math.sqrt(d))[:, None, None]
+
+        def sample(w: Tensor, m: int = 1) -> Tensor:
+            shape = (m, *w.shape)
+            z = torch.randn(shape, generator=generator, device=w.device, dtype=w.dtype)
+            u = torch.rand(shape, generator=generator, device=w.device, dtype=w.dtype)
+            chi2 = -2 * torch.log1p(-u)  # chi-square with 2 degrees of freedom: twice an Exp(1)
+            return problem.grad(w) + factor * (z / torch.sqrt(chi2 / 2)).mean(0)
+
+        return BoundOracle(self.name, noise_classes(self.classes, problem.classes), {"scale": scale}, sample)
+
+
+class StateDependentNoise:
+    """Gaussian noise whose variance is exactly D_sdn ||grad L(w)||^2, D_sdn log-uniform per instance."""
+
+    name = "state-dependent"
+    classes = frozenset({"sdn"})
+
+    def __init__(self, rho_range: tuple[float, float] = (0.01, 10.0)) -> None:
+        self.rho_range = rho_range
+
+    def bind(self, problem: ProblemBatch, generator: torch.Generator) -> BoundOracle:
+        w1 = problem.w1
+        B, d = w1.shape
+        rho = rnd.log_uniform((B,), *self.rho_range, generator, w1.device, w1.dtype)
+        factor = torch.sqrt(rho / d)[:, None, None]
+
+        def sample(w: Tensor, m: int = 1) -> Tensor:
+            g = problem.grad(w)
+            z = torch.randn((m, *w.shape), generator=generator, device=w.device, dtype=w.dtype)
+            return g + factor * torch.linalg.vector_norm(g, dim=-1, keepdim=True) * z.mean(0)
+
+        return BoundOracle(self.name, noise_classes(self.classes, problem.classes), {"D_sdn": rho}, sample)
+
+
+class FiniteSumSampler:
+    """``sample`` of a finite-sum oracle: ``sampler(w, m)`` averages m term gradients at indices
+    drawn uniformly with replacement; ``term_grad(w, idx)`` is the gradient of the chosen terms
+    (idx a LongTensor (B, R)); ``permutations(w)`` draws one uniform permutation of the N terms per
+    instance and replica, shape (B, R, N), from the oracle's generator (Algorithm 3's epochs)."""
+
+    def __init__(self, problem: ProblemBatch, generator: torch.Generator) -> None:
+        self.terms = problem.terms
+        self.num_terms = problem.terms.num_terms
+        self.generator = generator
+
+    def term_grad(self, w: Tensor, idx: Tensor) -> Tensor:
+        return self.terms.term_grad(w, idx)
+
+    def permutations(self, w: Tensor) -> Tensor:
+        keys = torch.rand((*w.shape[:-1], self.num_terms), generator=self.generator, device=w.device)
+        return keys.argsort(-1)
+
+    def __call__(self, w: Tensor, m: int = 1) -> Tensor:
+        idx = torch.randint(0, self.num_terms, (m, *w.shape[:-1]), generator=self.generator, device=w.device)
+        return torch.stack([self.term_grad(w, idx[j]) for j in range(m)]).mean(0)
+
+
+class FiniteSumSampling:
+    """Uniform sampling of one term of a finite sum per draw (SGD on a finite sum)."""
+
+    name = "finite-sum"
+    classes = frozenset({"fsum", "var", "bdd", "m2"})
+
+    def bind(self, problem: ProblemBatch, generator: torch.Generator) -> BoundOracle:
+        if problem.terms is None:
+            raise ValueError(f"the finite-sum oracle needs a finite-sum family (class fsum); {problem.family} is not one")
+        constants: dict[str, Tensor] = {}
+        G_i = problem.terms.constants.get("G_i")
+        classes = noise_classes(self.classes, problem.classes)
+        if G_i is None:
+            classes = classes - {"var", "bdd", "m2"}
+        else:
+            # ||grad l_i|| <= G_i surely; E||g - grad L||^2 <= E||g||^2 <= max_i G_i^2
+            constants["G"] = G_i.max(-1).values
+            constants["sigma"] = constants["G"].clone()
+        constants["N"] = torch.full_like(problem.w1[:, 0], float(problem.terms.num_terms))
+        return BoundOracle(self.name, classes, constants, FiniteSumSampler(problem, generator))

@@ -7,6 +7,7 @@ round's function and T + 1 is the number of atoms (theorems/distribution_rounds.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
@@ -72,10 +73,30 @@ class RoundData:
 
 
 def admissible(spec: Spec, setting: Setting, family_name: str, oracle_name: str) -> bool:
-    """Whether the family with this oracle belongs to every class the spec assumes."""
+    """Whether the family with this oracle belongs to every class the spec assumes and certifies
+    every constant the setting uses (e.g. no H on a non-smooth Lipschitz family)."""
     family = FAMILIES[family_name]
     tags = family.classes | noise_classes(ORACLES[oracle_name].classes, family.classes)
-    return oracle_name in setting.noise and spec.assumptions <= tags
+    if oracle_name not in setting.noise or not spec.assumptions <= tags:
+        return False
+    return constants_used(spec, setting) <= provided_constants(family_name, oracle_name)
+
+
+def constants_used(spec: Spec, setting: Setting) -> frozenset[str]:
+    """The certified constants (theorems.symbols.CONSTANTS) that the setting's hyper-parameters
+    and its claims refer to."""
+    exprs = list(setting.hyper.values()) + [e for c in spec.claims if c.setting == setting.name
+                                            for e in (c.measured, c.bound, c.when) if e is not None]
+    return frozenset(x.name for e in exprs for x in sp.sympify(e).free_symbols) & frozenset(S.CONSTANTS)
+
+
+@functools.lru_cache(maxsize=None)
+def provided_constants(family_name: str, oracle_name: str) -> frozenset[str]:
+    """The names of the constants a family certifies together with an oracle (from one small
+    instance: a family provides the same constants for every instance)."""
+    problem = FAMILIES[family_name].sample(1, 2, torch.Generator().manual_seed(0))
+    oracle = ORACLES[oracle_name].bind(problem, torch.Generator().manual_seed(0))
+    return frozenset(problem.constants) | frozenset(oracle.constants)
 
 
 def combinations(spec: Spec, setting: Setting, families: Iterable[str] | None = None) -> list[tuple[str, str]]:

@@ -19,7 +19,10 @@ sigma = sp.Symbol("sigma", nonnegative=True)  # E||g - grad L||^2 <= sigma^2
 D = sp.Symbol("D", nonnegative=True)         # ||w1 - w*||
 Delta = sp.Symbol("Delta", nonnegative=True)  # L(w1) - inf L
 Lstar = sp.Symbol("Lstar", real=True)        # L(w*) = inf L
-CONSTANTS = {s.name: s for s in (G, H, mu, sigma, D, Delta, Lstar)}
+N = sp.Symbol("N", positive=True, integer=True)  # number of terms of a finite sum (the finite-sum oracle)
+# state-dependent noise (section 11, class sdn): E||g - grad L(w)||^2 <= D_sdn ||grad L(w)||^2 (the notes call it D)
+D_sdn = sp.Symbol("D_sdn", nonnegative=True)
+CONSTANTS = {s.name: s for s in (G, H, mu, sigma, D, Delta, Lstar, N, D_sdn)}
 
 # The minibatch size (settings with ``minibatch`` sizes; each round draws one).
 B = sp.Symbol("B", positive=True, integer=True)

@@ -1,0 +1,31 @@
+"""Shared pieces of the regression families: a random design and the Lipschitz bound of a loss
+(1/n) sum_i phi(<a_i, w> - b_i) whose derivative is bounded, |phi'| <= 1."""
+from __future__ import annotations
+
+import torch
+
+from problems import _random as rnd
+
+Tensor = torch.Tensor
+
+
+def sample_rows(dim: int, generator: torch.Generator, extra_low: int = 0, spread: int = 2) -> int:
+    """The number of rows n = dim + extra_low + U{0..spread dim}, shared by the batch."""
+    extra = int(torch.randint(0, spread * dim + 1, (1,), generator=generator, device=generator.device).item())
+    return dim + extra_low + extra
+
+
+def design(batch: int, rows: int, dim: int, generator: torch.Generator, device: torch.device | str,
+           dtype: torch.dtype) -> Tensor:
+    """Gaussian design (B, n, d) whose columns have log-uniform scales in [0.1, 10]."""
+    col_scale = rnd.log_uniform((batch, 1, dim), 0.1, 10.0, generator, device, dtype)
+    return rnd.normal((batch, rows, dim), generator, device, dtype) * col_scale
+
+
+def unit_slope_lipschitz(A: Tensor) -> Tensor:
+    """A proven bound on sup_{|s_i| <= 1} ||A^T s|| / n, shape (B,): the gradient (or any
+    subgradient) of (1/n) sum_i phi(<a_i, w> - b_i) with |phi'| <= 1 is A^T s / n with |s_i| <= 1, and
+    ||A^T s|| <= sum_i ||a_i|| (triangle inequality) and <= ||A||_op ||s|| <= ||A||_op sqrt(n)."""
+    n = A.shape[-2]
+    row_mean = torch.linalg.vector_norm(A, dim=-1).mean(-1)
+    return torch.minimum(row_mean, torch.linalg.matrix_norm(A, ord=2) / n ** 0.5)
