@@ -78,7 +78,8 @@ def test_certified_minimiser_against_scipy(seed: int, dim: int) -> None:
         assert problem.constants["Lstar"][b] <= found.fun + 4 * np.finfo(float).eps * abs(found.fun)  # rounding only
         assert np.linalg.norm(found.x - w_star) <= 1e-6
         assert problem.constants["w_star_error"][b] < 1e-10
-        assert problem.constants["D"][b] >= np.linalg.norm(problem.w1[b].numpy() - w_star)
+        # D = ||w1 - w_hat|| + error >= ||w1 - w*||; torch's and numpy's norms of one vector may differ by ulps
+        assert problem.constants["D"][b] >= np.linalg.norm(problem.w1[b].numpy() - w_star) * (1 - 4 * np.finfo(float).eps)
 
 
 def test_the_family_runs_in_the_catalog() -> None:
