@@ -108,8 +108,10 @@ def batches(family: str, batch_size: int = 4, dim: int | None = None) -> st.Sear
 
 
 def oracles(problem: ProblemBatch, names: tuple[str, ...] | None = None) -> st.SearchStrategy[BoundOracle]:
-    """A registered oracle (noise) bound to ``problem`` with a drawn noise seed."""
-    chosen = st.sampled_from(sorted(names or ORACLES))
+    """A registered oracle (noise) bound to ``problem`` with a drawn noise seed; the finite-sum
+    sampling oracle only for a finite-sum problem (it samples the problem's terms)."""
+    usable = [n for n in sorted(names or ORACLES) if problem.terms is not None or "fsum" not in ORACLES[n].classes]
+    chosen = st.sampled_from(usable)
     return st.tuples(chosen, st.integers(0, 2 ** 32 - 1)).map(
         lambda ns: ORACLES[ns[0]].bind(problem, torch.Generator().manual_seed(ns[1])))
 
