@@ -19,7 +19,7 @@ for min_t ||grad L(w_t)||^2 given L(w1) - inf L = Delta, 4 H Delta / (3N + 2) af
 PEPit computes, benchmarks/adversary_bench.py row b): in one dimension, curvature +H then -H on
 the two halves of every step, so the gradient is the same at every iterate, then a convex tail of
 curvature H that ends at the minimum one step later.
-``draw`` puts half of the instances on such alternating staircases of a random length.
+``draw`` makes a fraction of the instances such alternating staircases of a random length.
 """
 from __future__ import annotations
 
@@ -93,15 +93,19 @@ def evaluate(u: Tensor, t: Tensor, a: Tensor, p: Tensor) -> tuple[Tensor, Tensor
 
 
 class PiecewiseQuadratic:
-    """Family of rotated separable C^1 piecewise quadratics with ``breakpoints`` per coordinate."""
+    """Family of rotated separable C^1 piecewise quadratics with ``breakpoints`` per coordinate;
+    ``staircases`` is the fraction of instances ``draw`` makes alternating staircases."""
 
     name = "piecewise-quadratic"
     classes = frozenset({"smooth", "lb"})
 
-    def __init__(self, breakpoints: int = BREAKPOINTS) -> None:
-        if breakpoints < 2:
-            raise ValueError(f"PiecewiseQuadratic: breakpoints must be >= 2, got {breakpoints}")
+    def __init__(self, breakpoints: int = BREAKPOINTS, staircases: float = 0.5) -> None:
+        if breakpoints < 3:
+            raise ValueError(f"PiecewiseQuadratic: breakpoints must be >= 3, got {breakpoints}")
+        if not 0.0 <= staircases <= 1.0:
+            raise ValueError(f"PiecewiseQuadratic: staircases must be in [0, 1], got {staircases}")
         self.breakpoints = breakpoints
+        self.staircases = staircases
 
     def sample(self, batch_size: int, dim: int, generator: torch.Generator,
                device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> ProblemBatch:
@@ -112,10 +116,10 @@ class PiecewiseQuadratic:
         """Random parameters: breakpoints ``t`` (B, d, K), cell curvatures ``a`` (B, d, K+1),
         slopes ``p`` (B, d), rotation ``Q``, centre ``m`` and start ``w1``.
 
-        H is log-uniform in [0.1, 10]. Half of the instances are alternating staircases: equal
-        widths h, curvatures H, -H, H, ... on 2M cells left of t_{K-1} (M uniform in
-        1..(K-1)//2) and H elsewhere, slope 2hH at u1 = t_{K-1}, so gradient descent with step
-        1/H keeps the same gradient for M steps. The others have random widths, a lowest
+        H is log-uniform in [0.1, 10]. A fraction ``staircases`` of the instances are
+        alternating staircases: equal widths h, curvatures H, -H, H, ... on 2M cells left of
+        t_{K-1} (M uniform in 1..(K-1)//2) and H elsewhere, slope 2hH at u1 = t_{K-1}, so gradient
+        descent with step 1/H keeps the same gradient for M steps. The others have random widths, a lowest
         curvature -gamma with gamma = 0, H or uniform in [0, H] (a third each; gamma < H gives
         the gamma-almost-convex members of section 22), curvatures H, -gamma or uniform in
         [-gamma, H] (a third each), tails in [0.1 H, H], u1 uniform around the breakpoints."""
@@ -144,7 +148,7 @@ class PiecewiseQuadratic:
         sign = torch.where((below >= 0) & (below < 2 * M) & (below % 2 == 1), -1.0, 1.0).to(dtype)
         a_alt = H * sign.expand(B, d, K + 1)
         p_alt = 2 * h[..., 0] * H[..., 0] - knots(t_alt, a_alt, torch.zeros_like(p))[1][..., -1]
-        alternating = (torch.rand((B, 1, 1), generator=generator, device=device) < 0.5)
+        alternating = torch.rand((B, 1, 1), generator=generator, device=device) < self.staircases
         t = torch.where(alternating, t_alt, t)
         a = torch.where(alternating, a_alt, a)
         p = torch.where(alternating[..., 0], p_alt, p)
