@@ -12,6 +12,7 @@ from problems.logistic import RegularizedLogistic
 from problems.nonsmooth import PiecewiseLinearRegression
 from problems.oracles import (BoundOracle, Exact, FiniteSumSampling, GaussianNoise, HeavyTailedNoise,
                               SphereNoise, StateDependentNoise)
+from problems.piecewise_quadratic import PiecewiseQuadratic
 from problems.pseudo_huber import PseudoHuber
 from problems.quadratic import Quadratic
 from problems.regularized import Regularized
@@ -21,7 +22,7 @@ FAMILIES: dict[str, Family] = {
     f.name: f for f in (Quadratic(strongly_convex=False), Quadratic(strongly_convex=True),
                         PseudoHuber(), CosineWells(), RegularizedLogistic(),
                         PiecewiseLinearRegression("l1-regression"), PiecewiseLinearRegression("hinge"),
-                        LogCosh(), Regularized(LogCosh()), Huber())
+                        LogCosh(), Regularized(LogCosh()), Huber(), PiecewiseQuadratic())
 }
 
 #: The registered oracles, by name.
@@ -31,6 +32,7 @@ ORACLES = {o.name: o for o in (Exact(), GaussianNoise(), SphereNoise(), HeavyTai
 __all__ = [
     "CLASS_TAGS", "FAMILIES", "ORACLES", "BoundOracle", "CosineWells", "Exact", "Family", "FiniteSum",
     "FiniteSumSampling", "GaussianNoise", "HeavyTailedNoise", "Huber", "LogCosh", "PiecewiseLinearRegression",
+    "PiecewiseQuadratic",
     "ProblemBatch", "PseudoHuber", "Quadratic", "Regularized", "RegularizedLogistic", "SphereNoise",
     "StateDependentNoise",
 ]

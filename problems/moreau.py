@@ -32,10 +32,13 @@ class EnvelopeBracket:
 
 
 def weak_convexity(problem: ProblemBatch) -> Tensor:
-    """rho (B,) with Hess L >= -rho I: 0 for a convex family, its H for a smooth one, inf otherwise."""
+    """rho (B,) with Hess L >= -rho I: 0 for a convex family, the certified constant ``gamma`` of a
+    gamma-almost-convex one (section 22), its H for another smooth one, inf otherwise."""
     zeros = torch.zeros_like(problem.w1[:, 0])
     if "cvx" in problem.classes:
         return zeros
+    if "gamma" in problem.constants:
+        return problem.constants["gamma"].clone()
     if "smooth" in problem.classes:
         return problem.constants["H"].clone()
     return zeros + torch.inf

@@ -33,6 +33,8 @@ F64 = torch.float64
 #: Magnitudes (curvatures, thresholds, distances) drawn on a log scale in [1e-2, 1e2].
 magnitudes = st.floats(-2.0, 2.0).map(lambda e: 10.0 ** e)
 coordinates = st.floats(-10.0, 10.0, allow_nan=False, allow_infinity=False)
+#: Signed curvatures (piecewise-quadratic cells): magnitudes with either sign (shrinking to +1e-2).
+curvatures = st.tuples(st.booleans(), magnitudes).map(lambda sm: -sm[1] if sm[0] else sm[1])
 
 
 def dims(max_dim: int = 8) -> st.SearchStrategy[int]:
@@ -83,6 +85,9 @@ def parameters(draw: st.DrawFn, family: str, dim: int) -> Params:
             out[name] = draw(spectra(dim, "sc" in fam.classes))[None]
         elif name in ("c", "delta", "alpha", "omega"):
             values = draw(st.lists(magnitudes, min_size=value.numel(), max_size=value.numel()))
+            out[name] = torch.tensor(values, dtype=F64).reshape(value.shape)
+        elif name == "a":
+            values = draw(st.lists(curvatures, min_size=value.numel(), max_size=value.numel()))
             out[name] = torch.tensor(values, dtype=F64).reshape(value.shape)
         elif name == "w1":
             continue
