@@ -18,7 +18,8 @@ import torch
 from scipy import optimize
 
 from problems import FAMILIES, PiecewiseQuadratic
-from problems.parametric import certify
+from problems.moreau import MoreauEnvelope, weak_convexity
+from problems.parametric import certify, select
 from problems.piecewise_quadratic import sorted_cells
 
 F64 = torch.float64
@@ -233,8 +234,8 @@ def test_certify_and_projection(seed: int, d: int) -> None:
     projected = FAMILY.project(moved)
     assert (projected["t"].diff(dim=-1) >= 0).all() and (projected["a"][..., [0, -1]] > 0).all()
     certify(FAMILY.build(projected))
-    nudged = FAMILY.project({k: v + 1e-3 * torch.randn(v.shape, dtype=F64, generator=torch.Generator().manual_seed(seed))
-                             for k, v in params.items()})
+    noise = torch.Generator().manual_seed(seed + 1)
+    nudged = FAMILY.project({k: v + 1e-3 * torch.randn(v.shape, dtype=F64, generator=noise) for k, v in params.items()})
     check_inf(nudged, FAMILY.build(nudged))
 
 
@@ -266,3 +267,29 @@ def test_alternating_staircase_is_the_worst_case_of_gradient_descent() -> None:
         first = norms[b, : m + 1]
         torch.testing.assert_close(first, first[:1].expand(m + 1), rtol=1e-9, atol=0.0)
         torch.testing.assert_close(first[0], 4 * H[b] * Delta[b] / (3 * m + 2), rtol=1e-9, atol=0.0)
+
+
+def test_weak_convexity_is_gamma_and_certifies_the_moreau_envelope() -> None:
+    """problems/moreau.py takes rho = gamma (not H), so an envelope with gamma < H_env < H is
+    certified; its bracket contains min_y L(y) + H_env/2 (x - y)^2 found on a dense grid (1-D,
+    grid error at most (H + H_env) step^2 / 8)."""
+    params, problem = make(11, 1)
+    gamma, H = problem.constants["gamma"], problem.constants["H"]
+    torch.testing.assert_close(weak_convexity(problem), gamma)
+    finite = gamma < H
+    assert ((gamma > 0) & finite).any()
+    H_env = (gamma + H) / 2
+    x = problem.w1[:, None, :] + torch.linspace(-3, 3, 7, dtype=F64)[None, :, None]
+    bracket = MoreauEnvelope(problem, H_env)(x)
+    assert torch.isfinite(bracket.upper[finite]).all()
+    step = 1e-3
+    for b in finite.nonzero()[:, 0].tolist():
+        one = FAMILY.build(select(params, [b]))
+        y = x[b, :, 0, None] + step * torch.arange(-200000, 200001, dtype=F64)
+        inner = one.loss(y.reshape(1, -1, 1)).reshape(y.shape) + H_env[b] / 2 * (x[b, :, 0, None] - y) ** 2
+        best = inner.argmin(-1)
+        assert ((best > 0) & (best < y.shape[-1] - 1)).all(), "grid too narrow"
+        grid = inner.amin(-1)
+        slack = 1e-9 * (1 + grid.abs())
+        assert (bracket.lower[b] <= grid + slack).all()
+        assert (grid - (H[b] + H_env[b]) * step ** 2 / 8 <= bracket.upper[b] + slack).all()
