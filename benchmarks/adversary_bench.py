@@ -6,31 +6,44 @@
 Each row is a claim whose bound is the exact worst case, so an adversary's tightness is the
 fraction of the worst case it reached:
 (a) GD with step 1/H on H-smooth convex functions: L(w_{N+1}) - L* <= H D^2 / (4N + 2) (Drori and
-    Teboulle 2014; PEPit recomputes it);
+    Teboulle 2014), in closed form;
 (b) GD with step 1/H on H-smooth functions: min_{t <= N+1} ||grad L(w_t)||^2 <= 4 H Delta / (3N + 2)
-    with Delta = L(w1) - inf L. PEPit's worst case under L(w1) - L(w_{N+2}) <= Delta (one more
-    step, which stays above inf L) is an upper bound; it equals 4/(3N + 2), which a
-    one-dimensional piecewise quadratic attains (gradient g at every iterate, curvature +H then
-    -H between iterates, a convex bowl after the last), so it is exact;
+    with Delta = L(w1) - inf L, in closed form: PEPit's worst case under L(w1) - L(w_{N+2}) <= Delta
+    (one more step, which stays above inf L) is an upper bound and equals it to solver accuracy,
+    and a one-dimensional piecewise quadratic attains it (gradient g at every iterate, curvature
+    +H then -H between iterates, a convex bowl after the last), so it is exact;
 (c) Theorem 13.3's quantity, sum_{t=1}^N L(w_t) - L* with step 1/(2H), exact worst case from PEPit
     (N/(N + 1) H D^2; the theorem's bound is 2 H D^2).
+Column ``pep/ex.`` is PEPit's value over the exact one (1 for row c by definition).
 The adversaries: the checker's random rounds, the hypothesis search with ``target`` and the
 gradient adversary started from the random rounds' best instances, each at horizon N on every
-admissible registered family, with the chosen profile's budget. SDPs are solved with CLARABEL
-(SCS's default accuracy, about 1e-4 relative, is too coarse for an exact reference).
+admissible registered family, with the chosen profile's budget; ``fraction`` is the best of the
+three. For these columns the piecewise-quadratic family draws no planted staircases (row b's
+worst case), so they measure the searches, not the draw. Column ``pep-seed`` (row b) is the
+gradient adversary started from PEPit's worst case made a family member (``pep_seed``), as issue
+4 suggests: PEPit's worst cases seed the adversaries. SDPs are solved with CLARABEL (SCS's
+default accuracy, about 1e-4 relative, is too coarse for an exact reference).
 """
 from __future__ import annotations
 
 import argparse
 import time
+from contextlib import contextmanager
 from dataclasses import replace
+from typing import Iterator
 
+import numpy as np
 import sympy as sp
 import torch
 
+from problems import FAMILIES
+from problems.parametric import Params
+from problems.piecewise_quadratic import PiecewiseQuadratic, interpolate
+from theorems.adversaries import ascend
 from theorems.checker import check
 from theorems.hypothesis_search import hypothesis_search
 from theorems.profiles import PROFILES, Profile
+from theorems.rounds import RoundKey
 from theorems.spec import Claim, Setting, Source, Spec
 from theorems.symbols import D, Delta, H, last_subopt, min_grad_sq, sum_subopt
 
@@ -45,7 +58,7 @@ def _solve(problem) -> float:
     return float(problem.solve(wrapper="cvxpy", solver="CLARABEL", verbose=0))
 
 
-def exact_convex_last(N: int) -> float:
+def pep_convex_last(N: int) -> float:
     """max L(w_{N+1}) - L* over 1-smooth convex L with ||w1 - w*|| <= 1, GD step 1."""
     PEP, SmoothConvex, _ = _pep()
     problem = PEP()
@@ -59,24 +72,53 @@ def exact_convex_last(N: int) -> float:
     return _solve(problem)
 
 
-def exact_nonconvex_min_grad(N: int) -> float:
-    """max min_{t <= N+1} ||grad L(w_t)||^2 over 1-smooth L with L(w1) - L(w_{N+2}) <= 1, GD step 1."""
+def pep_nonconvex_min_grad(N: int) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """PEPit's max min_{t <= N+1} ||grad L(w_t)||^2 over 1-smooth L with L(w1) - L(w_{N+2}) <= 1, GD
+    step 1, and its worst case: the norms of the gradients at w_1 .. w_{N+2} and the losses there
+    (a low-rank solution, by PEPit's log-det dimension reduction)."""
     PEP, _, Smooth = _pep()
     problem = PEP()
     f = problem.declare_function(Smooth, L=1.0)
     x = x0 = problem.set_initial_point()
     g, f0 = f.oracle(x0)
+    points = [(g, f0)]
     problem.set_performance_metric(g ** 2)
     for i in range(N + 1):
         x = x - g
         g, fx = f.oracle(x)
+        points.append((g, fx))
         if i < N:
             problem.set_performance_metric(g ** 2)
     problem.set_initial_condition(f0 - fx <= 1)
-    return _solve(problem)
+    value = float(problem.solve(wrapper="cvxpy", solver="CLARABEL", verbose=0, dimension_reduction_heuristic="logdet3"))
+    norms = np.array([np.linalg.norm(gt.eval()) for gt, _ in points])
+    losses = np.array([float(ft.eval()) for _, ft in points])
+    return value, norms, losses
 
 
-def exact_sum_suboptimality(N: int) -> float:
+def exact_nonconvex_min_grad(N: int) -> float:
+    """The closed form 4 / (3N + 2) of row (b), which PEPit's value confirms (``pep_check``)."""
+    return 4 / (3 * N + 2)
+
+
+def pep_seed(N: int) -> Params:
+    """A 1-D member of the piecewise-quadratic family from PEPit's worst case of row (b): gradient
+    descent moves left by the gradient norm at every step, so iterate t sits at
+    -(|g_1| + ... + |g_{t-1}|) with gradient |g_t| and loss f_t, and ``interpolate`` joins these
+    data by a 1-smooth C^1 piecewise quadratic (exactly where they are interpolable in one
+    dimension; otherwise the nearest tent/valley mix, still in the class, and the run says how
+    close it comes)."""
+    _, norms, losses = pep_nonconvex_min_grad(N)
+    x = -np.concatenate([[0.0], np.cumsum(norms[:-1])])
+    order = np.argsort(x)
+    t64 = lambda a: torch.tensor(a[order], dtype=torch.float64)  # noqa: E731
+    piece = interpolate(t64(x), t64(norms), t64(losses), 1.0)
+    return {"t": piece["t"][None, None], "a": piece["a"][None, None], "p": piece["p"][None],
+            "Q": torch.ones(1, 1, 1, dtype=torch.float64), "m": torch.zeros(1, 1, dtype=torch.float64),
+            "w1": torch.zeros(1, 1, dtype=torch.float64)}
+
+
+def pep_sum_suboptimality(N: int) -> float:
     """max sum_{t=1}^N L(w_t) - L* over 1-smooth convex L with ||w1 - w*|| <= 1, GD step 1/2."""
     PEP, SmoothConvex, _ = _pep()
     problem = PEP()
@@ -109,22 +151,44 @@ def row_spec(row: str, exact: float) -> Spec:
                 (Claim("exact", "sure", sum_subopt, value * H * D ** 2, "eta-1/(2H)", "exact worst case"),))
 
 
-EXACT = {"a": exact_convex_last, "b": exact_nonconvex_min_grad, "c": exact_sum_suboptimality}
+#: Rows whose exact worst case is known in closed form (PEPit's value is printed beside it).
+CLOSED_FORM = {"a": lambda N: 1 / (4 * N + 2), "b": lambda N: 4 / (3 * N + 2)}
+PEP_VALUE = {"a": pep_convex_last, "b": lambda N: pep_nonconvex_min_grad(N)[0], "c": pep_sum_suboptimality}
+
+
+@contextmanager
+def unplanted_staircases() -> Iterator[None]:
+    """The registered piecewise-quadratic family without the planted worst cases of row (b), so
+    the random, hypothesis and gradient columns measure the searches, not the family's draw."""
+    planted = FAMILIES["piecewise-quadratic"]
+    FAMILIES["piecewise-quadratic"] = PiecewiseQuadratic(planted.breakpoints, staircases=0.0)
+    try:
+        yield
+    finally:
+        FAMILIES["piecewise-quadratic"] = planted
 
 
 def bench_row(row: str, N: int, profile: Profile) -> dict[str, float]:
-    """Exact value and each adversary's best fraction of it at horizon N."""
-    exact = EXACT[row](N)
+    """Exact value, PEPit's value and each adversary's best fraction of the exact value at horizon N.
+    Row (b) also runs the gradient adversary from PEPit's worst case (``pep_seed``)."""
+    pep = PEP_VALUE[row](N)
+    exact = CLOSED_FORM[row](N) if row in CLOSED_FORM else pep
     spec = row_spec(row, exact)
     claim = spec.claims[0]
     at_N = replace(profile, horizons=(N,), gradient_max_horizon=max(N, profile.gradient_max_horizon))
     started = time.perf_counter()
-    result = check(spec, profile=at_N, counterexample_dir="/tmp/theorycheck-bench").claims[0]
-    searched = hypothesis_search(spec, claim, at_N, horizons=(N,))
+    with unplanted_staircases():
+        result = check(spec, profile=at_N, counterexample_dir="/tmp/theorycheck-bench").claims[0]
+        searched = hypothesis_search(spec, claim, at_N, horizons=(N,))
+        seeded = float("nan")
+        if row == "b":
+            key = RoundKey(spec.id, claim.setting, "piecewise-quadratic", "exact", 0, N, 1, 1, 1, "cpu", None)
+            seeded = ascend(spec, claim, key, pep_seed(N), profile.gradient_steps, profile.gradient_lr,
+                            profile.rtol, profile.atol, profile.level).best
     best = result.best_by_search
-    return {"exact": exact, "random": best.get("random", float("nan")),
+    return {"exact": exact, "pep": pep / exact, "random": best.get("random", float("nan")),
             "hypothesis": searched.worst.tightness if searched.worst is not None else float("nan"),
-            "gradient": best.get("gradient", float("nan")),
+            "gradient": best.get("gradient", float("nan")), "pep-seeded": seeded,
             "family": result.worst.key.family if result.worst is not None else "-",
             "seconds": time.perf_counter() - started}
 
@@ -143,14 +207,15 @@ def main() -> None:
     names = {"a": "GD convex last", "b": "GD non-convex min grad", "c": "T13.3 sum"}
     print(f"profile {profile.name}: random {profile.rounds} rounds x {profile.batch_size} instances per family; "
           f"gradient {profile.gradient_steps} steps x {profile.gradient_batch} instances per family")
-    print(f"{'row':<24s} {'N':>3s} {'exact':>10s} {'random':>8s} {'hypoth.':>8s} {'gradient':>8s} {'fraction':>8s} "
-          f"{'best family':>16s} {'sec':>6s}")
+    print(f"{'row':<24s} {'N':>3s} {'exact':>10s} {'pep/ex.':>8s} {'random':>8s} {'hypoth.':>8s} {'gradient':>8s} "
+          f"{'fraction':>8s} {'pep-seed':>8s} {'best family':>16s} {'sec':>6s}")
     for row in args.rows.split(","):
         for N in (int(n) for n in args.steps.split(",")):
             r = bench_row(row, N, profile)
             best = max(r["random"], r["hypothesis"], r["gradient"])
-            print(f"{names[row]:<24s} {N:>3d} {r['exact']:>10.6f} {r['random']:>8.4f} {r['hypothesis']:>8.4f} "
-                  f"{r['gradient']:>8.4f} {best:>8.4f} {r['family']:>16s} {r['seconds']:>6.1f}", flush=True)
+            print(f"{names[row]:<24s} {N:>3d} {r['exact']:>10.6f} {r['pep']:>8.6f} {r['random']:>8.4f} "
+                  f"{r['hypothesis']:>8.4f} {r['gradient']:>8.4f} {best:>8.4f} {r['pep-seeded']:>8.4f} "
+                  f"{r['family']:>16s} {r['seconds']:>6.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -92,6 +92,46 @@ def evaluate(u: Tensor, t: Tensor, a: Tensor, p: Tensor) -> tuple[Tensor, Tensor
     return V + S * r + c * r ** 2 / 2, S + c * r
 
 
+def interpolate(x: Tensor, g: Tensor, f: Tensor, H: float) -> dict[str, Tensor]:
+    """One coordinate's breakpoints ``t`` (K,), curvatures ``a`` (K+1,) and slope ``p`` of a C^1
+    piecewise quadratic phi with |phi''| <= H, phi'(x_i) = g_i and phi(x_i) - phi(x_0) = f_i - f_0,
+    for 1-D data (x, g, f) sorted by x that some H-smooth function interpolates.
+
+    On each gap [x_i, x_j] (width h) phi' runs between the two H-Lipschitz extremes from g_i to
+    g_j: the tent (slope +H, then -H; breakpoint at (g_j - g_i + H h) / (2H)) with the largest
+    integral and the valley (-H, then +H) with the least. Every H-smooth interpolant's integral
+    f_j - f_i lies between theirs, so a convex combination of the two, a 3-cell piecewise linear
+    phi' with slopes in [-H, H], matches it (the weight is clamped to [0, 1] when the data are
+    not interpolable: still a member, with the values only approximated). The tails have
+    curvature H. This is how a worst case computed as data (PEPit's,
+    benchmarks/adversary_bench.py) becomes a member of the family.
+    """
+    if x.dim() != 1 or x.shape != g.shape or x.shape != f.shape or x.numel() < 2:
+        raise ValueError("interpolate: x, g and f must be 1-D of the same length >= 2")
+    if bool((x.diff() <= 0).any()):
+        raise ValueError("interpolate: x must be strictly increasing")
+    h = x.diff()
+    g0, g1 = g[:-1], g[1:]
+    s_tent = ((g1 - g0 + H * h) / (2 * H)).clamp(torch.zeros_like(h), h)
+    s_valley = ((g0 - g1 + H * h) / (2 * H)).clamp(torch.zeros_like(h), h)
+
+    def integral(s: Tensor, up: float) -> Tensor:
+        return g0 * h + up * H * (s ** 2 / 2 + s * (h - s)) - up * H * (h - s) ** 2 / 2
+
+    tent, valley = integral(s_tent, 1.0), integral(s_valley, -1.0)
+    lam = ((f.diff() - valley) / torch.where(tent > valley, tent - valley, torch.ones_like(h))).clamp(0.0, 1.0)
+    first, second = torch.minimum(s_tent, s_valley), torch.maximum(s_tent, s_valley)
+    cuts = torch.stack([x[:-1], x[:-1] + first, x[:-1] + second], -1)  # (gaps, 3)
+    mids = torch.stack([first / 2, (first + second) / 2, (second + h) / 2], -1)
+    up = torch.full_like(mids, H)
+    slope_tent = torch.where(mids <= s_tent[:, None], up, -up)
+    slope_valley = torch.where(mids <= s_valley[:, None], -up, up)
+    curv = lam[:, None] * slope_tent + (1 - lam[:, None]) * slope_valley
+    t = torch.cat([cuts.reshape(-1), x[-1:]])
+    a = torch.cat([torch.full_like(x[:1], H), curv.reshape(-1), torch.full_like(x[:1], H)])
+    return {"t": t, "a": a, "p": g[:1] - H * x[:1]}
+
+
 class PiecewiseQuadratic:
     """Family of rotated separable C^1 piecewise quadratics with ``breakpoints`` per coordinate;
     ``staircases`` is the fraction of instances ``draw`` makes alternating staircases."""

@@ -20,7 +20,7 @@ from scipy import optimize
 from problems import FAMILIES, PiecewiseQuadratic
 from problems.moreau import MoreauEnvelope, weak_convexity
 from problems.parametric import certify, select
-from problems.piecewise_quadratic import sorted_cells
+from problems.piecewise_quadratic import interpolate, sorted_cells
 
 F64 = torch.float64
 FAMILY = PiecewiseQuadratic()
@@ -39,6 +39,12 @@ def phi_np(s: np.ndarray, t: np.ndarray, a: np.ndarray, p: float) -> np.ndarray:
     jumps = np.diff(a)
     ramps = np.maximum(s[..., None] - t, 0.0)
     return p * s + a[0] * s ** 2 / 2 + (jumps * ramps ** 2 / 2).sum(-1)
+
+
+def dphi_np(s: np.ndarray, t: np.ndarray, a: np.ndarray, p: float) -> np.ndarray:
+    """The derivative of the jump form."""
+    s = np.asarray(s, dtype=float)
+    return p + a[0] * s + (np.diff(a) * np.maximum(s[..., None] - t, 0.0)).sum(-1)
 
 
 def coords(params, b: int, w: np.ndarray) -> np.ndarray:
@@ -293,3 +299,37 @@ def test_weak_convexity_is_gamma_and_certifies_the_moreau_envelope() -> None:
         slack = 1e-9 * (1 + grid.abs())
         assert (bracket.lower[b] <= grid + slack).all()
         assert (grid - (H[b] + H_env[b]) * step ** 2 / 8 <= bracket.upper[b] + slack).all()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_interpolate_reproduces_data_of_any_member(seed: int) -> None:
+    """Data (x, phi'(x), phi(x)) taken from a 1-D member with curvature bound H are interpolable, and
+    ``interpolate`` returns a member with curvatures in [-H, H] whose slopes and value differences at
+    the points match them (checked with the numpy jump form, not the family's evaluation)."""
+    params = PiecewiseQuadratic(staircases=0.0).draw(4, 1, torch.Generator().manual_seed(seed))
+    rng = np.random.default_rng(seed)
+    for b in range(4):
+        t, a, p = params["t"][b, 0].numpy(), params["a"][b, 0].numpy(), float(params["p"][b, 0])
+        H = float(np.abs(a).max())
+        x = np.sort(rng.uniform(t[0] - 1, t[-1] + 1, size=9))
+        f, g = phi_np(x, t, a, p), dphi_np(x, t, a, p)
+        piece = interpolate(*(torch.tensor(v, dtype=F64) for v in (x, g, f)), H)
+        ti, ai, pi = piece["t"].numpy(), piece["a"].numpy(), float(piece["p"][0])
+        assert np.abs(ai).max() <= H * (1 + 1e-12)
+        fi, gi = phi_np(x, ti, ai, pi), dphi_np(x, ti, ai, pi)
+        np.testing.assert_allclose(gi, g, rtol=0, atol=1e-12 * (1 + np.abs(g).max()))
+        np.testing.assert_allclose(fi - fi[0], f - f[0], rtol=0, atol=1e-12 * (1 + np.abs(f).max()))
+
+
+def test_interpolate_stays_in_the_class_on_data_no_member_fits() -> None:
+    """Data with a value jump no H-smooth function allows: the result is still a member (curvatures in
+    [-H, H], C^1 with the prescribed slopes), the values are only approximated; bad input is a ValueError."""
+    x, g, f = (torch.tensor(v, dtype=F64) for v in ([0.0, 1.0, 2.0], [0.0, 0.0, 0.0], [0.0, 5.0, 0.0]))
+    piece = interpolate(x, g, f, 1.0)
+    assert float(piece["a"].abs().max()) <= 1.0
+    gi = dphi_np(x.numpy(), piece["t"].numpy(), piece["a"].numpy(), float(piece["p"][0]))
+    np.testing.assert_allclose(gi, 0.0, atol=1e-12)
+    with pytest.raises(ValueError, match="strictly increasing"):
+        interpolate(x.flip(0), g, f, 1.0)
+    with pytest.raises(ValueError, match="same length"):
+        interpolate(x, g[:2], f, 1.0)
