@@ -4,7 +4,8 @@ Checked: the differentiable unroll against central finite differences; ``project
 parametric family in its class (certified) and ``certify`` rejects instances outside it; the
 adversary raises on an instance outside its class; it finds, on the Huber family, a violation of
 a claim 5% below the Drori-Teboulle worst case that the random rounds miss, records
-search = "gradient" and writes a counterexample that replays.
+search = "gradient" and writes a counterexample that replays; the hypothesis search of the pytest
+items hands over to it and reports the violation it finds.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from problems import FAMILIES, ORACLES, Huber
 from problems.parametric import OutsideClassError, certify, is_parametric
 from theorems.adversaries import ascend, instance_tightness
 from theorems.checker import check
+from theorems.hypothesis_search import hypothesis_search
 from theorems.counterexample import load_counterexample, replay
 from theorems.profiles import PROFILES
 from theorems.rounds import RoundKey, build_round
@@ -144,6 +146,21 @@ def test_checker_records_the_gradient_adversary_and_its_counterexample_replays(t
     assert document["round"]["params"]
     outcome = replay(document, BELOW_WORST)
     assert outcome.violated and outcome.measured == pytest.approx(document["measured"], rel=1e-12)
+
+
+def test_hypothesis_search_hands_over_to_the_gradient_adversary() -> None:
+    """What ``pytest theorems/`` runs: hypothesis alone misses the violation, the gradient
+    adversary started from its tightest instance finds it, and the evidence replays."""
+    profile = replace(PROFILES["quick"], batch_size=4, rounds=1, horizons=(4,), dims=(1,), gradient_steps=80,
+                      gradient_batch=4)
+    claim = BELOW_WORST.claims[0]
+    alone = hypothesis_search(BELOW_WORST, claim, profile, families=["huber"], gradient=False)
+    assert alone.violation is None and alone.worst.tightness < 1
+    both = hypothesis_search(BELOW_WORST, claim, profile, families=["huber"])
+    assert both.found_by == "gradient" and both.violation is not None
+    assert both.violation.key.params and both.violation.measured > both.violation.bound
+    again = instance_tightness(claim, build_round(BELOW_WORST, both.violation.key), 1e-9, 1e-12)
+    assert float(again[both.violation.instance]) == pytest.approx(both.violation.tightness, rel=1e-12)
 
 
 def test_pseudo_huber_projection_keeps_the_minimiser_unique() -> None:

@@ -1,8 +1,9 @@
 """Every claim of the catalog as its own pytest item (``pytest theorems/``).
 
 Each item runs the hypothesis search (theorems/hypothesis_search.py): rounds drawn by hypothesis
-within the profile's budget, steered towards high tightness with ``target``; it fails with the
-claim, the instance, measured vs bound and the replay command.
+within the profile's budget, steered towards high tightness with ``target``, then, for sure claims
+on parametric families, the gradient adversary from the tightest instances it found; it fails
+with the claim, the instance, measured vs bound, the search that found it and the replay command.
 """
 from __future__ import annotations
 
@@ -35,20 +36,20 @@ def test_claim(spec_id: str, claim_name: str, theorycheck_options) -> None:
         pytest.xfail(f"erratum, as expected ({claim.erratum}); corrected claim: {claim.corrected_by}; "
                      f"witness {claim.witness}: measured {witnessed.measured:.10g} > bound {witnessed.bound:.10g}")
     message = _failure_message(spec, claim, outcome.violation, outcome.threshold, profile,
-                               theorycheck_options.counterexamples)
+                               theorycheck_options.counterexamples, outcome.found_by)
     if claim.erratum:
         pytest.xfail(f"erratum, as expected ({claim.erratum}); corrected claim: {claim.corrected_by}\n{message}")
     pytest.fail(message, pytrace=False)
 
 
-def _failure_message(spec, claim, v, threshold, profile, directory) -> str:
+def _failure_message(spec, claim, v, threshold, profile, directory, found_by: str) -> str:
     """The claim, the instance, measured vs bound and the replay command of the final failing round."""
     path = write_counterexample(spec, claim, v, profile, directory)
     return (f"{spec.id} {claim.name} ({claim.kind}) violated: {claim.statement}\n"
             f"  instance {v.instance} of {v.key.family}/{v.key.oracle}, T={v.key.horizon}, d={v.key.dim}"
             f"{'' if v.step is None else f', t={v.step}'}: measured {v.measured:.10g} > bound {v.bound:.10g}"
             f"{'' if v.p_value is None else f' (p = {v.p_value:.3g} < {threshold:.3g})'}"
-            f"{(' [' + v.reason + ']') if v.reason else ''}\n"
+            f"{(' [' + v.reason + ']') if v.reason else ''} (found by the {found_by} search)\n"
             f"  replay: theorycheck replay {path}")
 
 
