@@ -14,6 +14,7 @@ deliberately wrong constant (x 0.99 and x 1.02, J = 0.01 H for a quadratic), whi
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Callable
 
@@ -26,6 +27,7 @@ from scipy import optimize
 from problems import FAMILIES, ProblemBatch
 from problems import log_cosh, logistic, pseudo_huber
 from problems.moreau import weak_convexity
+from problems.parametric import OutsideClassError, certify
 
 F64 = torch.float64
 Loss = Callable[[torch.Tensor], torch.Tensor]
@@ -247,3 +249,19 @@ def test_cosine_wells_gamma_is_exact(seed: int, d: int) -> None:
         check_gamma(gamma * 0.99, lam_min, H)
     with pytest.raises(AssertionError, match="not attained"):
         check_gamma(gamma * 1.02, lam_min, H)
+
+
+@pytest.mark.parametrize("name", [n for n in SO_FAMILIES if n != "logistic-l2"])
+def test_certify_checks_J_and_gamma(name: str) -> None:
+    """problems.parametric.certify (autograd of a torch loss, so not logistic-l2) accepts the
+    certified J and gamma and rejects a tenth of J (random steps at its sampled points) and half
+    of gamma."""
+    problem = make(name, 5, 2)
+    certify(problem)
+    if name in {"quadratic-convex", "quadratic-sc"}:
+        return
+    with pytest.raises(OutsideClassError, match="<= J"):
+        certify(dataclasses.replace(problem, constants={**problem.constants, "J": problem.constants["J"] / 10}))
+    if "gamma" in problem.constants:
+        with pytest.raises(OutsideClassError, match="-gamma"):
+            certify(dataclasses.replace(problem, constants={**problem.constants, "gamma": problem.constants["gamma"] / 2}))
