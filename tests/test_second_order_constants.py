@@ -56,7 +56,7 @@ def torch_loss(problem: ProblemBatch) -> Loss:
         return torch.nn.functional.softplus(-margins).mean(-1) + lam[:, None] / 2 * w.square().sum(-1)
 
     w = torch.randn(problem.batch_size, 5, problem.dim, generator=torch.Generator().manual_seed(0), dtype=F64)
-    torch.testing.assert_close(loss(w), problem.loss(w), rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(loss(w), problem.loss(w), rtol=1e-10, atol=1e-12)
     return loss
 
 
@@ -106,9 +106,11 @@ def pair_gaps(loss: Loss, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tenso
     return gap, (x - y).norm(dim=-1), size
 
 
-def maximise_ratio(loss: Loss, z: torch.Tensor, h: torch.Tensor, iterations: int = 200) -> tuple[torch.Tensor, torch.Tensor]:
+def maximise_ratio(loss: Loss, z: torch.Tensor, h: torch.Tensor, weight: torch.Tensor, iterations: int = 200
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
     """Pairs z -+ STEP h / (2 ||h||) moved by L-BFGS-B (all instances and starts in one separable
-    objective) to raise ||Hess(x) - Hess(y)||_op / ||x - y||; returns the final x and y (B, S, d)."""
+    objective, instance b's ratios times weight[b] so that every instance counts alike) to raise
+    ||Hess(x) - Hess(y)||_op / ||x - y||; returns the final x and y (B, S, d)."""
     shape = z.shape
 
     def split(v: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -121,7 +123,7 @@ def maximise_ratio(loss: Loss, z: torch.Tensor, h: torch.Tensor, iterations: int
         mid, half = t[0], torch.nn.functional.normalize(t[1], dim=-1) * STEP / 2
         H = hessians(loss, torch.cat([mid - half, mid + half], 1), create_graph=True)
         ratio = torch.linalg.matrix_norm(H[:, :shape[1]] - H[:, shape[1]:], ord=2) / STEP
-        value = -ratio.sum()
+        value = -(ratio * weight[:, None]).sum()
         if not value.requires_grad:  # constant Hessians (a quadratic): nothing to climb
             return float(value), np.zeros_like(v)
         (g,) = torch.autograd.grad(value, var)
@@ -142,10 +144,10 @@ def search_J(problem: ProblemBatch, seed: int) -> tuple[torch.Tensor, torch.Tens
     scale = torch.exp(torch.empty(B, 256, 1, dtype=F64).uniform_(math.log(1e-4), math.log(1e1), generator=gen))
     y = x + scale * torch.randn(x.shape, generator=gen, dtype=F64)
     gap, dist, size = pair_gaps(loss, x, y)
-    best = (gap / dist).topk(4, dim=-1).indices[..., None].expand(B, 4, problem.dim)
-    z = torch.cat([(x + y).gather(1, best) / 2, random_points(problem, gen, 4)], 1)
-    h = torch.cat([(y - x).gather(1, best), torch.randn(B, 4, problem.dim, generator=gen, dtype=F64)], 1)
-    x2, y2 = maximise_ratio(loss, z, h)
+    best = (gap / dist).topk(8, dim=-1).indices[..., None].expand(B, 8, problem.dim)
+    z = torch.cat([(x + y).gather(1, best) / 2, random_points(problem, gen, 8)], 1)
+    h = torch.cat([(y - x).gather(1, best), torch.randn(B, 8, problem.dim, generator=gen, dtype=F64)], 1)
+    x2, y2 = maximise_ratio(loss, z, h, 1 / (gap / dist).amax(-1).clamp_min(1e-300))
     gap2, dist2, size2 = pair_gaps(loss, x2, y2)
     return torch.cat([gap, gap2], 1), torch.cat([dist, dist2], 1), torch.cat([size, size2], 1)
 
