@@ -10,7 +10,8 @@ cosine wells J = max alpha omega^3) must also be attained within 1%; for the pro
 best ratio found is the bound's measured tightness. sup |phi'''| of each regression loss is
 re-derived by sympy. gamma of the cosine wells: lambda_min of autograd Hessians >= -gamma at
 random points, and <= -0.99 gamma at points found by L-BFGS-B. Every exact check also runs with a
-deliberately wrong constant (x 0.99 and x 1.02, J = 0.01 H for a quadratic), which it must reject.
+deliberately wrong constant (x 0.99 and x 1.02; J + 0.01 H for a quadratic), which it must reject;
+problems.parametric.certify must reject J / 10 and gamma / 2.
 """
 from __future__ import annotations
 
