@@ -12,9 +12,10 @@ import torch
 
 Tensor = torch.Tensor
 
-#: Class tags of CATALOG.md that a family or an oracle can declare.
+#: Class tags of CATALOG.md that a family or an oracle can declare (``so``: J-second-order smooth,
+#: Definition 25.1, declared exactly by the families that certify the constant J).
 CLASS_TAGS = frozenset({
-    "cvx", "sc", "smooth", "lip", "lb", "minimizer", "var", "bdd", "m2", "exact", "fsum", "sdn",
+    "cvx", "sc", "smooth", "lip", "lb", "minimizer", "var", "bdd", "m2", "exact", "fsum", "sdn", "so",
 })
 
 

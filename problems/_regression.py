@@ -1,5 +1,6 @@
-"""Shared pieces of the regression families: a random design and the Lipschitz bound of a loss
-(1/n) sum_i phi(<a_i, w> - b_i) whose derivative is bounded, |phi'| <= 1."""
+"""Shared pieces of the regression families: a random design, and bounds for a loss
+(1/n) sum_i phi(<a_i, w> - b_i): its Lipschitz constant when |phi'| <= 1 and its second-order
+smoothness constant J (Definition 25.1) when |phi'''| <= 1."""
 from __future__ import annotations
 
 import torch
@@ -29,3 +30,15 @@ def unit_slope_lipschitz(A: Tensor) -> Tensor:
     n = A.shape[-2]
     row_mean = torch.linalg.vector_norm(A, dim=-1).mean(-1)
     return torch.minimum(row_mean, torch.linalg.matrix_norm(A, ord=2) / n ** 0.5)
+
+
+def unit_third_derivative_J(A: Tensor) -> Tensor:
+    """A proven J (B,) of L(w) = (1/n) sum_i phi(<a_i, w> - b_i) when |phi'''| <= 1 (Definition 25.1):
+    max_i ||a_i|| ||A||_op^2 / n; multiply by sup |phi'''| for another phi.
+
+    Proof: Hess L(x) - Hess L(y) = (1/n) sum_i c_i a_i a_i^T with c_i = phi''(r_i(x)) - phi''(r_i(y)),
+    and |c_i| <= |<a_i, x - y>| <= ||a_i|| ||x - y|| by the mean value theorem. The difference is
+    symmetric, so its operator norm is max_{||v|| = 1} |v^T (.) v| <= (1/n) sum_i |c_i| <a_i, v>^2
+    <= max_i ||a_i|| ||x - y|| ||A v||^2 / n <= max_i ||a_i|| ||A||_op^2 / n ||x - y||."""
+    n = A.shape[-2]
+    return torch.linalg.vector_norm(A, dim=-1).amax(-1) * torch.linalg.matrix_norm(A, ord=2) ** 2 / n

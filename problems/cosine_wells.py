@@ -5,6 +5,16 @@ its periodic copies). In the rotated coordinates the Hessian is diag(alpha omega
 so H = max_j alpha_j omega_j^2 exactly (attained at u = 0) and the Hessian has eigenvalues down
 to -H (non-convex); grad has coordinates alpha_j omega_j sin(omega_j u_j), so
 G = sqrt(sum_j alpha_j^2 omega_j^2) exactly (attained at u_j = pi / (2 omega_j)).
+- gamma = H exactly: Hess L >= -gamma I (section 22), since every eigenvalue
+  alpha_j omega_j^2 cos(omega_j u_j) is >= -alpha_j omega_j^2, with equality at u_j = pi / omega_j.
+- J = max_j alpha_j omega_j^3 exactly (second-order smooth, Definition 25.1): for points x, y with
+  rotated coordinates u, u', Hess L(x) - Hess L(y) = Q diag(c) Q^T with
+  c_j = alpha_j omega_j^2 (cos(omega_j u_j) - cos(omega_j u'_j)), so its operator norm is
+  max_j |c_j| (Q is orthogonal and the operator norm of a diagonal matrix is its largest |entry|:
+  ||diag(c) z|| <= max_j |c_j| ||z||, with equality at z = e_j). By the mean value theorem
+  |c_j| <= alpha_j omega_j^3 |u_j - u'_j| <= alpha_j omega_j^3 ||u - u'|| = alpha_j omega_j^3 ||x - y||.
+  The bound is the least one: for j the maximiser, x - y = eps Q e_j and u_j, u'_j = pi / (2 omega_j)
+  -+ eps / 2, the ratio is alpha_j omega_j^2 2 sin(omega_j eps / 2) / eps -> alpha_j omega_j^3.
 Used by the non-convex results (L5.6, L5.7, T5.8, T6.1, L13.2).
 """
 from __future__ import annotations
@@ -27,7 +37,7 @@ class CosineWells:
     """Family of rotated separable cosine wells."""
 
     name = "cosine-wells"
-    classes = frozenset({"smooth", "lip", "lb"})
+    classes = frozenset({"smooth", "so", "lip", "lb"})
 
     def sample(self, batch_size: int, dim: int, generator: torch.Generator,
                device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> ProblemBatch:
@@ -74,8 +84,11 @@ class CosineWells:
             return torch.einsum("bre,bde->brd", gu, Q)
 
         Lstar = torch.zeros(B, device=w1.device, dtype=w1.dtype)
+        H = (alpha * omega ** 2).max(dim=-1).values
         constants = {
-            "H": (alpha * omega ** 2).max(dim=-1).values,
+            "H": H,
+            "gamma": H.clone(),
+            "J": (alpha * omega ** 3).max(dim=-1).values,
             "G": torch.sqrt((alpha ** 2 * omega ** 2).sum(-1)),
             "Delta": loss(w1[:, None, :])[:, 0],
             "Lstar": Lstar,

@@ -5,7 +5,11 @@ with column scales, n >= d, so w* = w_true is the unique minimiser and L* = 0 ex
 phi(r) = delta^2 log cosh(r/delta) has phi'(r) = delta tanh(r/delta), |phi'| < delta, and
 phi''(r) = sech^2(r/delta) in (0, 1], = 1 at r = 0:
 - H = ||A||_op^2 / n exactly (the Hessian A^T diag(phi'') A / n is largest at w*, where phi'' = 1);
-- G = delta min(mean_i ||a_i||, ||A||_op / sqrt(n)), a proven bound (``unit_slope_lipschitz``).
+- G = delta min(mean_i ||a_i||, ||A||_op / sqrt(n)), a proven bound (``unit_slope_lipschitz``);
+- J = 4 / (3 sqrt(3) delta) max_i ||a_i|| ||A||_op^2 / n, a proven bound (Definition 25.1,
+  ``unit_third_derivative_J``): phi'''(r) = -(2 / delta) sech^2(s) tanh(s) with s = r / delta, and
+  t (1 - t^2) for t = tanh(s) in (-1, 1) is largest in absolute value at t^2 = 1/3, so
+  sup |phi'''| = (2 / delta) (2/3) / sqrt(3) = 4 / (3 sqrt(3) delta).
 """
 from __future__ import annotations
 
@@ -16,9 +20,12 @@ import torch
 
 from problems import _random as rnd
 from problems._batch import ProblemBatch
-from problems._regression import design, sample_rows, unit_slope_lipschitz
+from problems._regression import design, sample_rows, unit_slope_lipschitz, unit_third_derivative_J
 
 Tensor = torch.Tensor
+
+#: sup_s |d^3/ds^3 log cosh s| = sup_s 2 sech^2(s) |tanh(s)| (at tanh^2 s = 1/3).
+THIRD_DERIVATIVE_MAX = 4 / (3 * math.sqrt(3))
 
 
 class _LogCosh(torch.autograd.Function):
@@ -46,7 +53,7 @@ class LogCosh:
     """Family of log-cosh regressions with consistent targets."""
 
     name = "log-cosh"
-    classes = frozenset({"cvx", "smooth", "lip", "lb", "minimizer"})
+    classes = frozenset({"cvx", "smooth", "so", "lip", "lb", "minimizer"})
 
     def sample(self, batch_size: int, dim: int, generator: torch.Generator,
                device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> ProblemBatch:
@@ -75,6 +82,7 @@ class LogCosh:
             "H": op ** 2 / n,
             "mu": Lstar.clone(),
             "G": delta * unit_slope_lipschitz(A),
+            "J": THIRD_DERIVATIVE_MAX / delta * unit_third_derivative_J(A),
             "D": torch.linalg.vector_norm(w1 - w_star, dim=-1),
             "Delta": loss(w1[:, None, :])[:, 0],
             "Lstar": Lstar,

@@ -7,12 +7,18 @@ softplus'' <= 1/4, so the Hessian lies between lam I and (||X||_op^2/(4n) + lam)
 - w* by Newton's method with autodiff Hessians; with g = grad L(w_hat), strong convexity
   certifies ||w_hat - w*|| <= ||g|| / lam and 0 <= L(w_hat) - L* <= ||g||^2 / (2 lam)
   (Lemmas 21.5 and 21.8), so L* is reported as the lower bound L(w_hat) - ||g||^2/(2 lam) and D
-  as the upper bound ||w1 - w_hat|| + ||g|| / lam; the certified error is kept as ``w_star_error``.
+  as the upper bound ||w1 - w_hat|| + ||g|| / lam; the certified error is kept as ``w_star_error``;
+- J = max_i ||x_i|| ||X||_op^2 / (6 sqrt(3) n), a proven bound (Definition 25.1): the Hessian is
+  (1/n) sum_i phi''(y_i <x_i, w>) x_i x_i^T + lam I (y_i^2 = 1) with phi(m) = softplus(-m),
+  phi'' = p (1 - p), p = sigmoid(m), and phi''' = -p (1 - p) (1 - 2 p), whose absolute value on
+  (0, 1) is largest at p = (3 -+ sqrt(3)) / 6: sup |phi'''| = (1/6) (1 / sqrt(3)); the rest is
+  ``problems._regression.unit_third_derivative_J`` for the rows y_i x_i (lam I cancels).
 Gradients and Hessian-vector products come from autodiff (``grad_np``, ``hvp_np``); tests
 cross-check them against torch.autograd.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -22,8 +28,12 @@ import autodiff
 import autodiff.numpy as anp
 from problems import _random as rnd
 from problems._batch import ProblemBatch
+from problems._regression import unit_third_derivative_J
 
 Tensor = torch.Tensor
+
+#: sup_m |d^3/dm^3 softplus(-m)| = sup_p p (1 - p) |1 - 2 p| (at p = sigmoid(m) = (3 -+ sqrt(3)) / 6).
+THIRD_DERIVATIVE_MAX = 1 / (6 * math.sqrt(3))
 
 
 def loss_np(w: Any, X: np.ndarray, y: np.ndarray, lam: np.ndarray) -> Any:
@@ -62,7 +72,7 @@ class RegularizedLogistic:
     """Family of l2-regularised logistic regressions (strongly convex, smooth, not quadratic)."""
 
     name = "logistic-l2"
-    classes = frozenset({"cvx", "sc", "smooth", "lb", "minimizer"})
+    classes = frozenset({"cvx", "sc", "smooth", "so", "lb", "minimizer"})
 
     def sample(self, batch_size: int, dim: int, generator: torch.Generator,
                device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> ProblemBatch:
@@ -104,6 +114,7 @@ class RegularizedLogistic:
         constants = {
             "H": op ** 2 / (4 * n) + lam_t,
             "mu": lam_t.clone(),
+            "J": THIRD_DERIVATIVE_MAX * unit_third_derivative_J(X_t),
             "D": torch.linalg.vector_norm(w1_t - w_star, dim=-1) + error,
             "Delta": loss(w1_t[:, None, :])[:, 0] - Lstar,
             "Lstar": Lstar,

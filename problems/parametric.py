@@ -91,7 +91,9 @@ def certify(problem: ProblemBatch, generator: torch.Generator | None = None, poi
     Independent of the family's own formulas: the gradient is compared with torch.autograd of
     the loss; H (smooth) bounds the largest |eigenvalue| of the autograd Hessian at w*, at w1 and
     at sampled points; convex (cvx) means no eigenvalue below -rtol H there; mu (sc) bounds the
-    smallest eigenvalue from below; G (lip) bounds sampled gradient norms, far ones included;
+    smallest eigenvalue from below, and gamma (where certified) from above its negative; J (so)
+    bounds ||Hess L(w + s) - Hess L(w)||_op / ||s|| at the sampled points w and random steps s
+    (Definition 25.1); G (lip) bounds sampled gradient norms, far ones included;
     w* (minimizer) is stationary with L(w*) = L*, and no sampled point is below L*; D and
     Delta are recomputed.
     """
@@ -124,6 +126,15 @@ def certify(problem: ProblemBatch, generator: torch.Generator | None = None, poi
         mu = c["mu"]
         _require(mu > 0, "mu > 0", problem)
         _require(eig.amin(dim=(-1, -2)) >= mu * (1 - rtol) - 1e-12 * top, "Hessian eigenvalues >= mu", problem)
+    if "gamma" in c:
+        _require(eig.amin(dim=(-1, -2)) >= -c["gamma"] * (1 + rtol) - 1e-12 * top, "Hessian eigenvalues >= -gamma",
+                 problem)
+    if "so" in problem.classes:
+        step = torch.randn(w.shape, generator=gen, dtype=w1.dtype, device=w1.device) * 1e-2 * scale[:, None, :]
+        _, _, hess_step = _derivatives(problem, w + step)
+        gap = torch.linalg.matrix_norm(hess_step - hess, ord=2)
+        _require(gap <= c["J"][:, None] * step.norm(dim=-1) * (1 + rtol) + 1e-9 * top[:, None],
+                 "||Hess L(w + s) - Hess L(w)||_op <= J ||s||", problem)
     if "lip" in problem.classes:
         far = w1[:, None, :] + 1e8 * scale[:, None, :] * direction
         _, g_far, _ = _derivatives(problem, far, hessian=False)

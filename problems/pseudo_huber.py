@@ -4,20 +4,29 @@ L(w) = (1/n) sum_i delta^2 (sqrt(1 + r_i^2/delta^2) - 1), r = A w - b, b = A w_t
 Gaussian with column scales, n >= d, so w* = w_true is the unique minimiser and L* = 0 exactly.
 phi(r) = delta^2 (sqrt(1 + r^2/delta^2) - 1) has |phi'| < delta and 0 < phi'' <= 1 (= 1 at r = 0):
 - H = ||A||_op^2 / n exactly (the Hessian A^T diag(phi'') A / n is largest at w*);
-- G = delta min(mean_i ||a_i||, ||A||_op / sqrt(n)), a proven upper bound on ||grad L||.
+- G = delta min(mean_i ||a_i||, ||A||_op / sqrt(n)), a proven upper bound on ||grad L||;
+- J = 48 / (25 sqrt(5) delta) max_i ||a_i|| ||A||_op^2 / n, a proven bound (Definition 25.1,
+  ``unit_third_derivative_J``): phi''(r) = (1 + s^2)^(-3/2) with s = r / delta, so
+  phi'''(r) = -(3 / delta) s (1 + s^2)^(-5/2), largest in absolute value where 1 + s^2 = 5 s^2,
+  s^2 = 1/4: sup |phi'''| = (3 / (2 delta)) (4/5)^(5/2) = 48 / (25 sqrt(5) delta).
 Used by T2.4, T3.2 and every smooth-family result.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Mapping
 
 import torch
 
 from problems import _random as rnd
 from problems._batch import ProblemBatch
+from problems._regression import unit_third_derivative_J
 from problems.parametric import Params, clamp_relative
 
 Tensor = torch.Tensor
+
+#: sup_s |d^3/ds^3 (sqrt(1 + s^2) - 1)| = sup_s 3 |s| (1 + s^2)^(-5/2) (at s^2 = 1/4).
+THIRD_DERIVATIVE_MAX = 48 / (25 * math.sqrt(5))
 
 #: Smallest singular value of A kept by ``project``, relative to the largest.
 FLOOR = 1e-6
@@ -27,7 +36,7 @@ class PseudoHuber:
     """Family of pseudo-Huber regressions with consistent targets."""
 
     name = "pseudo-huber"
-    classes = frozenset({"cvx", "smooth", "lip", "lb", "minimizer"})
+    classes = frozenset({"cvx", "smooth", "so", "lip", "lb", "minimizer"})
 
     def sample(self, batch_size: int, dim: int, generator: torch.Generator,
                device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> ProblemBatch:
@@ -84,6 +93,7 @@ class PseudoHuber:
             "H": op ** 2 / n,
             "mu": Lstar.clone(),
             "G": G,
+            "J": THIRD_DERIVATIVE_MAX / delta * unit_third_derivative_J(A),
             "D": torch.linalg.vector_norm(w1 - w_star, dim=-1),
             "Delta": loss(w1[:, None, :])[:, 0],
             "Lstar": Lstar,

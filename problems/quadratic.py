@@ -2,8 +2,9 @@
 convex (eigenvalues in [mu, H]), randomly rotated, with a random minimiser.
 
 L(w) = 1/2 (w - w*)^T Q diag(lam) Q^T (w - w*) + L*. Every constant is exact: H = max lam,
-mu = min lam, w* is the minimiser nearest to w1 (the kernel of A never moves under gradient
-steps, so this is the minimiser that makes D = ||w1 - w*|| smallest), D, Delta = L(w1) - L*.
+mu = min lam, J = 0 (the Hessian is constant: second-order smooth, Definition 25.1, with J = 0),
+w* is the minimiser nearest to w1 (the kernel of A never moves under gradient steps, so this is
+the minimiser that makes D = ||w1 - w*|| smallest), D, Delta = L(w1) - L*.
 Used by L5.6, T5.8, L13.2, T13.3, L21.5, T21.6 and L21.8.
 """
 from __future__ import annotations
@@ -29,7 +30,7 @@ class Quadratic:
         self.strongly_convex = strongly_convex
         self.max_condition = max_condition
         self.name = "quadratic-sc" if strongly_convex else "quadratic-convex"
-        tags = {"cvx", "smooth", "lb", "minimizer"}
+        tags = {"cvx", "smooth", "so", "lb", "minimizer"}
         if strongly_convex:
             tags.add("sc")
         self.classes = frozenset(tags)
@@ -88,6 +89,7 @@ class Quadratic:
         constants = {
             "H": lam.max(dim=-1).values,
             "mu": lam.min(dim=-1).values,
+            "J": torch.zeros_like(Lstar),
             "D": torch.linalg.vector_norm(w1 - w_star, dim=-1),
             "Delta": L1 - Lstar,
             "Lstar": Lstar,

@@ -10,6 +10,8 @@ L_lam(w) = L(w) + lam/2 ||w||^2 for a base family of class cvx + smooth, lam log
   lower bound L_lam(w_hat) - ||g||^2/(2 mu), D as the upper bound ||w1 - w_hat|| + ||g||/mu, and
   Delta = L_lam(w1) - L*; the certified error ||g|| / mu is kept as ``w_star_error``.
 The regularised loss is not Lipschitz (lam/2 ||w||^2 grows), so ``lip`` and G are dropped.
+Hessians shift by the constant lam I, so a base's second-order constant J (class ``so``,
+Definition 25.1) carries over unchanged.
 """
 from __future__ import annotations
 
@@ -107,6 +109,8 @@ class Regularized:
             "Lstar": Lstar,
             "w_star_error": error,
         }
+        if "J" in base.constants:
+            constants["J"] = base.constants["J"]
 
         def describe(i: int) -> dict[str, Any]:
             return {**base.describe(i), "lam": float(lam[i]), "w_star": w_hat[i].tolist(),

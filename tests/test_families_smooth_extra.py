@@ -30,8 +30,8 @@ def make(family, seed: int, B: int, d: int) -> ProblemBatch:
 
 
 def test_registered_and_classes() -> None:
-    assert FAMILIES["log-cosh"].classes == {"cvx", "smooth", "lip", "lb", "minimizer"}
-    assert FAMILIES["log-cosh-l2"].classes == {"cvx", "sc", "smooth", "lb", "minimizer"}
+    assert FAMILIES["log-cosh"].classes == {"cvx", "smooth", "so", "lip", "lb", "minimizer"}
+    assert FAMILIES["log-cosh-l2"].classes == {"cvx", "sc", "smooth", "so", "lb", "minimizer"}
     with pytest.raises(ValueError, match="convex and smooth"):
         Regularized(PiecewiseLinearRegression("hinge"))
 

@@ -11,6 +11,8 @@ import sympy as sp
 # (Greek letters become Greek, a trailing digit becomes a subscript).
 _DISPLAY = {
     "Lstar": (r"L^{\ast}", "L*"),
+    "J": (r"J", "J"),
+    "gamma": (r"\gamma", "\u03b3"),
     "sum_subopt": (r"\sum_{t=1}^{T} \left(L(w_t) - L^{\ast}\right)", "\u2211\u209c (L(w\u209c) \u2212 L*)"),
     "sum_grad_sq": (r"\sum_{t=1}^{T} \lVert \nabla L(w_t) \rVert^{2}", "\u2211\u209c \u2016\u2207L(w\u209c)\u2016\u00b2"),
     "sum_grad_norm": (r"\sum_{t=1}^{T} \lVert \nabla L(w_t) \rVert", "\u2211\u209c \u2016\u2207L(w\u209c)\u2016"),

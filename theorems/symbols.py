@@ -22,7 +22,9 @@ Lstar = sp.Symbol("Lstar", real=True)        # L(w*) = inf L
 N = sp.Symbol("N", positive=True, integer=True)  # number of terms of a finite sum (the finite-sum oracle)
 # state-dependent noise (section 11, class sdn): E||g - grad L(w)||^2 <= D_sdn ||grad L(w)||^2 (the notes call it D)
 D_sdn = sp.Symbol("D_sdn", nonnegative=True)
-CONSTANTS = {s.name: s for s in (G, H, mu, sigma, D, Delta, Lstar, N, D_sdn)}
+gamma = sp.Symbol("gamma", nonnegative=True)  # gamma-almost convex: Hess L >= -gamma I (section 22)
+J = sp.Symbol("J", nonnegative=True)  # J-second-order smooth: ||Hess L(x) - Hess L(y)||_op <= J ||x - y|| (Definition 25.1)
+CONSTANTS = {s.name: s for s in (G, H, mu, sigma, D, Delta, Lstar, N, D_sdn, gamma, J)}
 
 # The minibatch size (settings with ``minibatch`` sizes; each round draws one).
 B = sp.Symbol("B", positive=True, integer=True)
