@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 
 import pytest
-import sympy as sp
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,7 +23,8 @@ from theorems.checker import check
 from theorems.profiles import Profile
 from theorems.rounds import combinations
 from theorems.spec import Claim, Setting, Source, Spec
-from theorems.symbols import B, D_sdn, Delta, H, T, c, eta, last_subopt, sigma, sum_grad_sq, sum_noise_var
+from theorems.symbols import (B, D_sdn, Delta, H, T, c, eta, grad_sq_t, last_subopt, noise_var_t, sigma, sum_grad_sq,
+                              sum_noise_var)
 
 F64 = torch.float64
 Z = 5.0  # |z| threshold of a Monte Carlo comparison: a false alarm has probability ~6e-7 per comparison
@@ -314,6 +314,7 @@ def tiny_spec() -> Spec:
         Claim("half-var", "sure", sum_noise_var, sigma ** 2 * T / (2 * B), "minibatch", "false: half of it"),
         Claim("sdn-identity", "sure", sum_noise_var, D_sdn * sum_grad_sq, "sdn", "sigma_t^2 = D ||grad L(w_t)||^2"),
         Claim("sdn-identity-rev", "sure", D_sdn * sum_grad_sq, sum_noise_var, "sdn", "the other direction"),
+        Claim("sdn-per-step", "sure", noise_var_t, D_sdn * grad_sq_t, "sdn", "sigma_t^2 = D ||grad L(w_t)||^2 at each t"),
         Claim("plain", "sure", sum_grad_sq, sum_grad_sq + 1, "plain", "uses no noise variance"),
     )
     return Spec("X11", "noise variance", Source("11", 1669), frozenset({"smooth", "lb"}), settings_, claims, ())
@@ -328,9 +329,9 @@ def test_claims_on_sum_noise_var_evaluate(tmp_path) -> None:
     result = {cl.name: cl for cl in check(spec, profile=TINY, families=families, counterexample_dir=tmp_path).claims}
     verdicts = {name: cl.verdict for name, cl in result.items()}
     assert verdicts == {"descent": "holds", "descent-noiseless": "violated", "var-class": "holds", "half-var": "violated", "sdn-identity": "holds",
-                        "sdn-identity-rev": "holds", "plain": "holds"}, verdicts
+                        "sdn-identity-rev": "holds", "sdn-per-step": "holds", "plain": "holds"}, verdicts
     assert not any("heavy-tailed" in f for name, cl in result.items() if name != "plain" for f in cl.families)
     assert {f.split("/")[1] for f in result["descent"].families} == {"gaussian", "time-varying", "state-dependent"}
-    for name in ("var-class", "sdn-identity", "sdn-identity-rev"):
+    for name in ("var-class", "sdn-identity", "sdn-identity-rev", "sdn-per-step"):
         assert abs(result[name].tightness - 1) < 1e-9, (name, result[name].tightness)
     assert result["descent"].instances > 0
