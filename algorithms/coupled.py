@@ -54,13 +54,18 @@ class CommonRandomNumbers:
 
 def run_coupled(algorithm: Algorithm, other: Algorithm, problem: ProblemBatch, oracle: BoundOracle,
                 generator: torch.Generator, horizon: int, other_horizon: int, replicas: int = 1,
-                shared_samples: bool = True) -> tuple[Trace, Trace]:
+                shared_samples: bool = True, noise_variance: bool = False) -> tuple[Trace, Trace]:
     """Run ``algorithm`` for ``horizon`` steps and ``other`` for ``other_horizon`` steps from the same
     w1 on every instance and replica; ``generator`` is the one ``oracle`` draws from. With
-    ``shared_samples`` the second run's k-th single draw reuses the first run's k-th sample."""
+    ``shared_samples`` the second run's k-th single draw reuses the first run's k-th sample
+    (scaled by the second run's own sigma_t for a time-varying oracle). ``noise_variance`` records
+    both runs' ``Trace.noise_var`` (algorithms.run)."""
     if not shared_samples:
-        return run(algorithm, problem, oracle, horizon, replicas), run(other, problem, oracle, other_horizon, replicas)
+        return (run(algorithm, problem, oracle, horizon, replicas, noise_variance=noise_variance),
+                run(other, problem, oracle, other_horizon, replicas, noise_variance=noise_variance))
     crn = CommonRandomNumbers(oracle, generator)
-    first = run(algorithm, problem, dataclasses.replace(oracle, sample=crn.record), horizon, replicas)
-    second = run(other, problem, dataclasses.replace(oracle, sample=crn.replay), other_horizon, replicas)
+    first = run(algorithm, problem, dataclasses.replace(oracle, sample=crn.record), horizon, replicas,
+                noise_variance=noise_variance)
+    second = run(other, problem, dataclasses.replace(oracle, sample=crn.replay), other_horizon, replicas,
+                 noise_variance=noise_variance)
     return first, second

@@ -10,8 +10,8 @@ from problems.huber import Huber
 from problems.log_cosh import LogCosh
 from problems.logistic import RegularizedLogistic
 from problems.nonsmooth import PiecewiseLinearRegression
-from problems.oracles import (BoundOracle, Exact, FiniteSumSampling, GaussianNoise, HeavyTailedNoise,
-                              SphereNoise, StateDependentNoise)
+from problems.oracles import (BoundOracle, Exact, FiniteSumSampling, GaussianNoise, HeavyTailedNoise, NoiseSchedule,
+                              SphereNoise, StateDependentNoise, TimeVaryingNoise)
 from problems.piecewise_quadratic import PiecewiseQuadratic
 from problems.pseudo_huber import PseudoHuber
 from problems.quadratic import Quadratic
@@ -27,12 +27,13 @@ FAMILIES: dict[str, Family] = {
 
 #: The registered oracles, by name.
 ORACLES = {o.name: o for o in (Exact(), GaussianNoise(), SphereNoise(), HeavyTailedNoise(), StateDependentNoise(),
-                               FiniteSumSampling())}
+                               FiniteSumSampling(), TimeVaryingNoise())}
 
 __all__ = [
     "CLASS_TAGS", "FAMILIES", "ORACLES", "BoundOracle", "CosineWells", "Exact", "Family", "FiniteSum",
-    "FiniteSumSampling", "GaussianNoise", "HeavyTailedNoise", "Huber", "LogCosh", "PiecewiseLinearRegression",
+    "FiniteSumSampling", "GaussianNoise", "HeavyTailedNoise", "Huber", "LogCosh", "NoiseSchedule",
+    "PiecewiseLinearRegression",
     "PiecewiseQuadratic",
     "ProblemBatch", "PseudoHuber", "Quadratic", "Regularized", "RegularizedLogistic", "SphereNoise",
-    "StateDependentNoise",
+    "StateDependentNoise", "TimeVaryingNoise",
 ]

@@ -28,7 +28,7 @@ from typing import Any, Callable
 import torch
 
 from problems._batch import ProblemBatch
-from problems.oracles import BoundOracle, noise_classes
+from problems.oracles import BoundOracle, constant_variance, noise_classes
 
 Tensor = torch.Tensor
 
@@ -143,6 +143,7 @@ class SkewedNoise:
 
     name = "skewed"
     classes = frozenset({"var", "bdd", "m2"})
+    finite_variance = True
 
     def __init__(self, sigma: float = 1.0, p: float = 0.1) -> None:
         if not 0 < p <= 0.5 or sigma <= 0:
@@ -166,7 +167,8 @@ class SkewedNoise:
             z = torch.where(up, a, -a * p / (1 - p)).to(w.dtype)
             return problem.grad(w) + z.mean(0)
 
-        return BoundOracle(self.name, noise_classes(self.classes, problem.classes), constants, sample)
+        return BoundOracle(self.name, noise_classes(self.classes, problem.classes), constants, sample,
+                           constant_variance(constants["sigma"] ** 2))
 
 
 def reddi_kale_kumar(C: float = 3.0, device: torch.device | str = "cpu",

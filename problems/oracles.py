@@ -18,7 +18,15 @@ unbiased (Proposition 3.1) and its variance E||g - grad L||^2 is known exactly:
   g = grad l_i(w), i ~ U{1..N}, unbiased. Its variance at w is (1/N) sum_i ||grad l_i(w) - grad L(w)||^2,
   unbounded over w for e.g. least squares, so it declares bdd, m2 and var (with G = sigma =
   max_i G_i) only where every term is G_i-Lipschitz (the family is ``lip`` and gives ``G_i``).
-Draws come from a seeded torch.Generator so every run replays.
+- ``TimeVaryingNoise``: z ~ N(0, sigma^2 s(t)/d I) at step t, with a per-instance schedule
+  0 < s(t) <= 1 drawn at bind time (``NoiseSchedule``: decaying, growing or in bursts), so
+  sigma_t^2 = E||g_t - grad L(w_t)||^2 = sigma^2 s(t) varies with t (section 11, Theorem 11.1) while
+  the class var with the constant sigma = max_t sigma_t still holds.
+
+Every bound oracle reports the exact conditional variance of a call, ``variance(w, m)`` =
+E||g - grad L(w)||^2 for g = ``sample(w, m)`` (inf for the heavy-tailed oracle), and may take the
+current step from the runner through ``begin_step(t)`` (algorithms.run calls it before each step;
+only the time-varying oracle uses it). Draws come from a seeded torch.Generator so every run replays.
 """
 from __future__ import annotations
 
@@ -49,12 +57,39 @@ def noise_classes(oracle_classes: frozenset[str], family_classes: frozenset[str]
 @dataclass(frozen=True)
 class BoundOracle:
     """An oracle bound to a batch: ``sample(w, m)`` returns the mean of m fresh stochastic
-    gradients at each iterate w (shape (B, R, d)); ``constants`` are the noise constants (B,)."""
+    gradients at each iterate w (shape (B, R, d)); ``constants`` are the noise constants (B,).
+
+    ``variance(w, m)`` (shape (B, R)) is the exact E||sample(w, m) - grad L(w)||^2 given w, at the
+    oracle's current step (None: the oracle does not know it); ``on_step(t)`` receives the step
+    t = 1, 2, ... that the runner is about to make (None: the noise does not depend on t).
+    """
 
     name: str
     classes: frozenset[str]
     constants: Mapping[str, Tensor]
     sample: Callable[..., Tensor]
+    variance: Callable[[Tensor, int], Tensor] | None = None
+    on_step: Callable[[int], None] | None = None
+
+    def begin_step(self, t: int) -> None:
+        """Tell the oracle that the calls that follow belong to step t (algorithms.run)."""
+        if self.on_step is not None:
+            self.on_step(t)
+
+    def noise_variance(self, w: Tensor, m: int = 1) -> Tensor:
+        """E||g - grad L(w)||^2 (B, R) of g = ``sample(w, m)``, exactly."""
+        if self.variance is None:
+            raise ValueError(f"oracle {self.name!r} does not report its noise variance")
+        return self.variance(w, m)
+
+
+def constant_variance(per_draw: Tensor) -> Callable[[Tensor, int], Tensor]:
+    """``variance(w, m)`` of m independent draws of noise with E||z||^2 = per_draw (B,): per_draw / m."""
+
+    def variance(w: Tensor, m: int = 1) -> Tensor:
+        return (per_draw[:, None] / m).to(w.dtype).expand(w.shape[:-1])
+
+    return variance
 
 
 class Exact:
@@ -62,6 +97,7 @@ class Exact:
 
     name = "exact"
     classes = frozenset({"exact", "var", "bdd", "m2"})
+    finite_variance = True
 
     def bind(self, problem: ProblemBatch, generator: torch.Generator) -> BoundOracle:
         sigma = torch.zeros_like(problem.w1[:, 0])
@@ -72,7 +108,8 @@ class Exact:
         def sample(w: Tensor, m: int = 1) -> Tensor:
             return problem.grad(w).clone()  # a copy: an algorithm may modify its gradient in place
 
-        return BoundOracle(self.name, noise_classes(self.classes, problem.classes), constants, sample)
+        return BoundOracle(self.name, noise_classes(self.classes, problem.classes), constants, sample,
+                           constant_variance(sigma ** 2))
 
 
 class GaussianNoise:
@@ -80,6 +117,7 @@ class GaussianNoise:
 
     name = "gaussian"
     classes = frozenset({"var", "m2"})
+    finite_variance = True
 
     def __init__(self, sigma_range: tuple[float, float] = (0.01, 10.0)) -> None:
         self.sigma_range = sigma_range
@@ -97,7 +135,8 @@ class GaussianNoise:
             z = torch.randn((m, *w.shape), generator=generator, device=w.device, dtype=w.dtype)
             return problem.grad(w) + scale * z.mean(0)
 
-        return BoundOracle(self.name, noise_classes(self.classes, problem.classes), constants, sample)
+        return BoundOracle(self.name, noise_classes(self.classes, problem.classes), constants, sample,
+                           constant_variance(sigma ** 2))
 
 
 class SphereNoise:
@@ -109,6 +148,7 @@ class SphereNoise:
 
     name = "sphere"
     classes = frozenset({"var", "bdd", "m2"})
+    finite_variance = True
 
     def __init__(self, sigma_range: tuple[float, float] = (0.01, 10.0)) -> None:
         self.sigma_range = sigma_range
@@ -126,7 +166,8 @@ class SphereNoise:
             z = z / torch.linalg.vector_norm(z, dim=-1, keepdim=True)
             return problem.grad(w) + sigma[:, None, None] * z.mean(0)
 
-        return BoundOracle(self.name, noise_classes(self.classes, problem.classes), constants, sample)
+        return BoundOracle(self.name, noise_classes(self.classes, problem.classes), constants, sample,
+                           constant_variance(sigma ** 2))
 
 
 class HeavyTailedNoise:
@@ -134,6 +175,7 @@ class HeavyTailedNoise:
 
     name = "heavy-tailed"
     classes: frozenset[str] = frozenset()
+    finite_variance = False
 
     def __init__(self, scale_range: tuple[float, float] = (0.01, 10.0)) -> None:
         self.scale_range = scale_range
@@ -151,7 +193,8 @@ class HeavyTailedNoise:
             chi2 = -2 * torch.log1p(-u)  # chi-square with 2 degrees of freedom: twice an Exp(1)
             return problem.grad(w) + factor * (z / torch.sqrt(chi2 / 2)).mean(0)
 
-        return BoundOracle(self.name, noise_classes(self.classes, problem.classes), {"scale": scale}, sample)
+        return BoundOracle(self.name, noise_classes(self.classes, problem.classes), {"scale": scale}, sample,
+                           constant_variance(torch.full_like(scale, math.inf)))
 
 
 class StateDependentNoise:
@@ -159,6 +202,7 @@ class StateDependentNoise:
 
     name = "state-dependent"
     classes = frozenset({"sdn"})
+    finite_variance = True
 
     def __init__(self, rho_range: tuple[float, float] = (0.01, 10.0)) -> None:
         self.rho_range = rho_range
@@ -174,7 +218,117 @@ class StateDependentNoise:
             z = torch.randn((m, *w.shape), generator=generator, device=w.device, dtype=w.dtype)
             return g + factor * torch.linalg.vector_norm(g, dim=-1, keepdim=True) * z.mean(0)
 
-        return BoundOracle(self.name, noise_classes(self.classes, problem.classes), {"D_sdn": rho}, sample)
+        def variance(w: Tensor, m: int = 1) -> Tensor:
+            return rho[:, None] * problem.grad(w).square().sum(-1) / m
+
+        return BoundOracle(self.name, noise_classes(self.classes, problem.classes), {"D_sdn": rho}, sample,
+                           variance)
+
+
+#: The kinds of variance schedule of ``TimeVaryingNoise``, in the order of ``NoiseSchedule.kind``.
+SCHEDULE_KINDS = ("decaying", "growing", "bursts")
+
+
+@dataclass(frozen=True)
+class NoiseSchedule:
+    """Per-instance variance schedules s(t) in [0, 1], t = 1, 2, ...; every field has shape (B,).
+
+    ``kind`` indexes SCHEDULE_KINDS: decaying s(t) = t^(-beta) (s(1) = 1); growing
+    s(t) = min(1, t / tau) (1 from t = tau on); bursts s(t) = 1 when (t - 1 + phase) mod period < width
+    and ``floor`` otherwise. The fields a kind does not use are ignored.
+    """
+
+    kind: Tensor
+    beta: Tensor
+    tau: Tensor
+    period: Tensor
+    width: Tensor
+    phase: Tensor
+    floor: Tensor
+
+    def __post_init__(self) -> None:
+        checks = {"kind in 0..2": (self.kind >= 0) & (self.kind < len(SCHEDULE_KINDS)), "beta >= 0": self.beta >= 0,
+                  "tau > 0": self.tau > 0, "period >= 1": self.period >= 1, "width >= 0": self.width >= 0,
+                  "0 <= floor <= 1": (self.floor >= 0) & (self.floor <= 1)}
+        for what, ok in checks.items():
+            if not bool(ok.all()):
+                raise ValueError(f"NoiseSchedule: every instance needs {what}")
+
+    def __call__(self, t: int) -> Tensor:
+        """s(t) for every instance, shape (B,)."""
+        if t < 1:
+            raise ValueError(f"NoiseSchedule: steps start at t = 1, got {t}")
+        step = torch.full_like(self.beta, float(t))
+        decaying = step ** (-self.beta)
+        growing = torch.clamp(step / self.tau, max=1.0)
+        bursts = torch.where(torch.remainder(step - 1 + self.phase, self.period) < self.width,
+                             torch.ones_like(self.floor), self.floor)
+        return torch.where(self.kind == 0, decaying, torch.where(self.kind == 1, growing, bursts))
+
+    @staticmethod
+    def draw(batch: int, kinds: tuple[str, ...], generator: torch.Generator, device: torch.device | str,
+             dtype: torch.dtype) -> "NoiseSchedule":
+        """One schedule per instance, of a kind drawn uniformly from ``kinds``: beta in [0, 2],
+        tau log-uniform in [1, 1000], an integer period in 2..50 with bursts of 1..period-1 steps
+        at a uniform phase, and a floor log-uniform in [1e-4, 1e-1]."""
+        allowed = torch.tensor([SCHEDULE_KINDS.index(k) for k in kinds], device=device)
+        kind = allowed[rnd.choice(batch, len(kinds), generator, device)]
+        beta = rnd.uniform((batch,), 0.0, 2.0, generator, device, dtype)
+        tau = rnd.log_uniform((batch,), 1.0, 1000.0, generator, device, dtype)
+        period = (2 + rnd.choice(batch, 49, generator, device)).to(dtype)
+        width = 1 + torch.floor(rnd.uniform((batch,), 0.0, 1.0, generator, device, dtype) * (period - 1))
+        phase = torch.floor(rnd.uniform((batch,), 0.0, 1.0, generator, device, dtype) * period)
+        floor = rnd.log_uniform((batch,), 1e-4, 1e-1, generator, device, dtype)
+        return NoiseSchedule(kind, beta, tau, period, width, phase, floor)
+
+
+class TimeVaryingNoise:
+    """Gaussian noise whose variance at step t is exactly sigma_t^2 = sigma^2 s(t), s a per-instance
+    schedule in [0, 1] (section 11's sigma_t, Theorem 11.1), sigma log-uniform per instance.
+
+    The class var holds with the constant sigma = max_t sigma_t, and m2 with G^2 = G_L^2 + sigma^2
+    on a G_L-Lipschitz loss, as for ``GaussianNoise``. The oracle takes t from the runner
+    (``BoundOracle.begin_step``, called by algorithms.run before each step, so several calls in one
+    step share sigma_t); before the first step, e.g. for pointwise draws, it is at t = 1.
+    """
+
+    name = "time-varying"
+    classes = frozenset({"var", "m2"})
+    finite_variance = True
+
+    def __init__(self, sigma_range: tuple[float, float] = (0.01, 10.0),
+                 kinds: tuple[str, ...] = SCHEDULE_KINDS) -> None:
+        unknown = set(kinds) - set(SCHEDULE_KINDS)
+        if not kinds or unknown:
+            raise ValueError(f"TimeVaryingNoise: kinds must be a non-empty subset of {SCHEDULE_KINDS}, got {kinds}")
+        self.sigma_range = sigma_range
+        self.kinds = tuple(kinds)
+
+    def bind(self, problem: ProblemBatch, generator: torch.Generator,
+             schedule: NoiseSchedule | None = None) -> BoundOracle:
+        """Bind to ``problem``; ``schedule`` (default: drawn from ``generator``) fixes s."""
+        w1 = problem.w1
+        B, d = w1.shape
+        sigma = rnd.log_uniform((B,), *self.sigma_range, generator, w1.device, w1.dtype)
+        if schedule is None:
+            schedule = NoiseSchedule.draw(B, self.kinds, generator, w1.device, w1.dtype)
+        constants = {"sigma": sigma}
+        if "G" in problem.constants:
+            constants["G"] = torch.sqrt(problem.constants["G"] ** 2 + sigma ** 2)
+        current = [sigma ** 2 * schedule(1)]  # sigma_t^2 (B,) at the current step
+
+        def on_step(t: int) -> None:
+            current[0] = sigma ** 2 * schedule(t)
+
+        def sample(w: Tensor, m: int = 1) -> Tensor:
+            z = torch.randn((m, *w.shape), generator=generator, device=w.device, dtype=w.dtype)
+            return problem.grad(w) + torch.sqrt(current[0] / d)[:, None, None] * z.mean(0)
+
+        def variance(w: Tensor, m: int = 1) -> Tensor:
+            return (current[0][:, None] / m).expand(w.shape[:-1])
+
+        return BoundOracle(self.name, noise_classes(self.classes, problem.classes), constants, sample,
+                           variance, on_step)
 
 
 class FiniteSumSampler:
@@ -187,6 +341,7 @@ class FiniteSumSampler:
         self.terms = problem.terms
         self.num_terms = problem.terms.num_terms
         self.generator = generator
+        self.grad = problem.grad
 
     def term_grad(self, w: Tensor, idx: Tensor) -> Tensor:
         return self.terms.term_grad(w, idx)
@@ -199,12 +354,25 @@ class FiniteSumSampler:
         idx = torch.randint(0, self.num_terms, (m, *w.shape[:-1]), generator=self.generator, device=w.device)
         return torch.stack([self.term_grad(w, idx[j]) for j in range(m)]).mean(0)
 
+    def variance(self, w: Tensor, m: int = 1) -> Tensor:
+        """E||g - grad L(w)||^2 (B, R) of ``self(w, m)``: with every term gradient at w (one batched
+        call over the N terms), ||mean_i grad l_i - grad L||^2 + (1/N) sum_i ||grad l_i - mean||^2 / m
+        (m draws with replacement; the first part is 0 up to rounding, the oracle being unbiased)."""
+        B, R, d = w.shape
+        N = self.num_terms
+        idx = torch.arange(N, device=w.device).repeat(B, R)  # (B, R * N): term j of point r at r * N + j
+        every = self.term_grad(w.repeat_interleave(N, dim=1), idx).reshape(B, R, N, d)
+        mean = every.mean(2)
+        spread = (every - mean[:, :, None, :]).square().sum(-1).mean(-1)
+        return (mean - self.grad(w)).square().sum(-1) + spread / m
+
 
 class FiniteSumSampling:
     """Uniform sampling of one term of a finite sum per draw (SGD on a finite sum)."""
 
     name = "finite-sum"
     classes = frozenset({"fsum", "var", "bdd", "m2"})
+    finite_variance = True
 
     def bind(self, problem: ProblemBatch, generator: torch.Generator) -> BoundOracle:
         if problem.terms is None:
@@ -219,4 +387,5 @@ class FiniteSumSampling:
             constants["G"] = G_i.max(-1).values
             constants["sigma"] = constants["G"].clone()
         constants["N"] = torch.full_like(problem.w1[:, 0], float(problem.terms.num_terms))
-        return BoundOracle(self.name, classes, constants, FiniteSumSampler(problem, generator))
+        sampler = FiniteSumSampler(problem, generator)
+        return BoundOracle(self.name, classes, constants, sampler, sampler.variance)

@@ -1,7 +1,8 @@
 """Hypothesis strategies for every problem family, for anyone writing property tests (issue 4).
 
 Dimensions, spectra, rotations, initial points and whole instances with certified constants,
-plus noise (a bound oracle), and finite distributions with exact expectations
+plus noise (a bound oracle; ``noise_schedules`` and ``time_varying_oracles`` draw the time-varying
+oracle's variance schedule parameter by parameter), and finite distributions with exact expectations
 (``distribution_batches``, problems.distributions) for the probability background. Parametric families (problems.parametric) are drawn parameter by
 parameter, so hypothesis shrinks towards small, simple instances (identity rotation, equal
 eigenvalues, w1 near w*); every family can also be drawn from a seed (``batches``).
@@ -24,7 +25,7 @@ from typing import Iterable
 import torch
 from hypothesis import strategies as st
 
-from problems import FAMILIES, ORACLES, BoundOracle, ProblemBatch
+from problems import FAMILIES, ORACLES, BoundOracle, NoiseSchedule, ProblemBatch, TimeVaryingNoise
 from problems.distributions import DISTRIBUTIONS, DistributionBatch
 from problems.parametric import Params, is_parametric, nearest_orthogonal
 
@@ -119,6 +120,30 @@ def oracles(problem: ProblemBatch, names: tuple[str, ...] | None = None) -> st.S
     chosen = st.sampled_from(usable)
     return st.tuples(chosen, st.integers(0, 2 ** 32 - 1)).map(
         lambda ns: ORACLES[ns[0]].bind(problem, torch.Generator().manual_seed(ns[1])))
+
+
+@st.composite
+def noise_schedules(draw: st.DrawFn, batch_size: int = 1) -> NoiseSchedule:
+    """Variance schedules s(t) in [0, 1] of ``TimeVaryingNoise`` (problems.oracles), one per instance,
+    drawn parameter by parameter (shrinking towards the constant schedule t^0 = 1): the kind, beta in
+    [0, 4], tau in [1e-2, 1e4], an integer period 1..64 with a width 0..period and phase, a floor in [0, 1]."""
+    def column(strategy: st.SearchStrategy) -> torch.Tensor:
+        return torch.tensor(draw(st.lists(strategy, min_size=batch_size, max_size=batch_size)), dtype=F64)
+
+    kind = column(st.integers(0, 2)).long()
+    beta = column(st.floats(0.0, 4.0))
+    tau = column(st.floats(-2.0, 4.0).map(lambda e: 10.0 ** e))
+    period = column(st.integers(1, 64))
+    width = period - torch.floor(column(st.floats(0.0, 1.0)) * (period + 1)).clamp(max=period)
+    phase = torch.floor(column(st.floats(0.0, 1.0)) * period)
+    floor = 1 - column(st.floats(0.0, 1.0))
+    return NoiseSchedule(kind, beta, tau, period, width, phase, floor)
+
+
+def time_varying_oracles(problem: ProblemBatch) -> st.SearchStrategy[BoundOracle]:
+    """``TimeVaryingNoise`` bound to ``problem`` with a drawn schedule (``noise_schedules``) and noise seed."""
+    return st.tuples(noise_schedules(problem.batch_size), st.integers(0, 2 ** 32 - 1)).map(
+        lambda ss: TimeVaryingNoise().bind(problem, torch.Generator().manual_seed(ss[1]), ss[0]))
 
 
 def distribution_batches(names: Iterable[str] | None = None, max_batch: int = 4, max_support: int = 9,

@@ -31,6 +31,8 @@ _DISPLAY = {
     "noise_sq_w": (r"\lVert g - \nabla L(w) \rVert^{2}", "\u2016g \u2212 \u2207L(w)\u2016\u00b2"),
     "min_grad_sq": (r"\min_{t \le T} \lVert \nabla L(w_t) \rVert^{2}", "min\u209c \u2016\u2207L(w\u209c)\u2016\u00b2"),
     "grad_sq_1": (r"\lVert \nabla L(w_1) \rVert^{2}", "\u2016\u2207L(w\u2081)\u2016\u00b2"),
+    "noise_var_t": (r"\sigma_t^{2}", "\u03c3\u209c\u00b2"),
+    "sum_noise_var": (r"\sum_{t=1}^{T} \sigma_t^{2}", "\u2211\u209c \u03c3\u209c\u00b2"),
     "coupled_dist": (r"\lVert w_{T+1} - w'_{T'+1} \rVert", "\u2016w\u209c\u208a\u2081 \u2212 w'\u2016"),
     "oracle_bias_w": (r"(g - \nabla L(w))_i", "(g \u2212 \u2207L(w))\u1d62"),
     "grad_diff_sq": (r"\lVert \nabla L(w+v) - \nabla L(w) \rVert^{2}", "\u2016\u2207L(w+v) \u2212 \u2207L(w)\u2016\u00b2"),

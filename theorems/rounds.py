@@ -74,12 +74,20 @@ class RoundData:
 
 def admissible(spec: Spec, setting: Setting, family_name: str, oracle_name: str) -> bool:
     """Whether the family with this oracle belongs to every class the spec assumes and certifies
-    every constant the setting uses (e.g. no H on a non-smooth Lipschitz family)."""
+    every constant the setting uses (e.g. no H on a non-smooth Lipschitz family); a setting whose
+    claims use the noise variance (sum_noise_var, noise_var_t) needs an oracle of finite variance."""
     family = FAMILIES[family_name]
     tags = family.classes | noise_classes(ORACLES[oracle_name].classes, family.classes)
     if oracle_name not in setting.noise or not spec.assumptions <= tags:
         return False
+    if needs_noise_variance(spec, setting) and not getattr(ORACLES[oracle_name], "finite_variance", False):
+        return False
     return constants_used(spec, setting) <= provided_constants(family_name, oracle_name)
+
+
+def needs_noise_variance(spec: Spec, setting: Setting) -> bool:
+    """Whether the setting's claims use the recorded noise variance (theorems.symbols.NOISE_VARIANCE)."""
+    return bool(claim_symbols(spec, setting) & set(S.NOISE_VARIANCE))
 
 
 def constants_used(spec: Spec, setting: Setting) -> frozenset[str]:
@@ -235,14 +243,15 @@ def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemB
         raise ProtocolError(f"{key.algorithm or setting.algorithm}(...) returned a {type(algorithm).__name__}, "
                             "which has no init/step methods (see algorithms/protocol.py)")
     replicas = 1 if _deterministic(setting, key) else key.replicas
+    noise_variance = needs_noise_variance(spec, setting)
     try:
         if setting.coupled is None:
-            trace = run(algorithm, problem, oracle, key.horizon, replicas, differentiable)
+            trace = run(algorithm, problem, oracle, key.horizon, replicas, differentiable, noise_variance)
         else:
             trace, other = run_coupled(algorithm, _coupled_algorithm(setting, key, values, like), problem, oracle,
                                        generator, key.horizon, _horizon_integer(setting.coupled.horizon, key.horizon,
                                                                                 "coupled horizon"),
-                                       replicas, setting.coupled.shared_samples)
+                                       replicas, setting.coupled.shared_samples, noise_variance)
     except ProtocolError:
         raise
     except Exception as exc:
@@ -256,6 +265,8 @@ def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemB
     step = torch.arange(1, T + 1, dtype=loss.dtype, device=loss.device).reshape(1, 1, T)
     out = {} if setting.coupled is None else {
         "coupled_dist": torch.linalg.vector_norm(trace.last_iterate - other.last_iterate, dim=-1, keepdim=True)}
+    if trace.noise_var is not None:
+        out |= {"noise_var_t": trace.noise_var, "sum_noise_var": trace.noise_var.sum(-1, keepdim=True)}
     return out | {
         "sum_subopt": (loss[..., :T] - Lstar).sum(-1, keepdim=True),
         "sum_grad_sq": grad_sq[..., :T].sum(-1, keepdim=True),

@@ -46,10 +46,19 @@ L_t = sp.Symbol("L_t", real=True)                    # L(w_t)
 L_next = sp.Symbol("L_next", real=True)              # L(w_{t+1})
 grad_sq_t = sp.Symbol("grad_sq_t", nonnegative=True)  # ||grad L(w_t)||^2
 grad_sq_1 = sp.Symbol("grad_sq_1", nonnegative=True)  # ||grad L(w_1)||^2
+# The conditional noise variance of step t, sigma_t^2 = E[||g - grad L(w)||^2 | w] of the first oracle
+# call oracle(w, m) of the step (for SGD: of g_t at w_t; section 11), exact as the oracle reports it
+# (algorithms.run); per replica, so the replica mean of sum_noise_var estimates E[sum_t sigma_t^2].
+# Only oracles of finite variance admit claims that use them (not the heavy-tailed one).
+noise_var_t = sp.Symbol("noise_var_t", nonnegative=True)      # sigma_t^2
+sum_noise_var = sp.Symbol("sum_noise_var", nonnegative=True)  # sum_{t=1}^T sigma_t^2
 TRACE = {s.name: s for s in (sum_subopt, sum_grad_sq, sum_grad_norm, avg_iterate_subopt,
-                             last_subopt, L1, min_grad_sq, L_t, L_next, grad_sq_t, t, grad_sq_1)}
+                             last_subopt, L1, min_grad_sq, L_t, L_next, grad_sq_t, t, grad_sq_1,
+                             noise_var_t, sum_noise_var)}
+#: The trace symbols that need the recorded noise variance (``run(..., noise_variance=True)``).
+NOISE_VARIANCE = {s.name: s for s in (noise_var_t, sum_noise_var)}
 #: The symbols that make a claim compare at every step t = 1..T rather than at the horizon T.
-PER_STEP = {s.name: s for s in (L_t, L_next, grad_sq_t, t)}
+PER_STEP = {s.name: s for s in (L_t, L_next, grad_sq_t, t, noise_var_t)}
 
 # Coupled runs (settings with ``coupled``): the same instances, from the same w1, run by a second
 # algorithm (theorems.spec.Coupled), e.g. section 8.2's B small steps against one big-batch step.
