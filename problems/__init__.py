@@ -7,6 +7,7 @@ the noise classes it satisfies with exact constants.
 from problems._batch import CLASS_TAGS, Family, FiniteSum, ProblemBatch
 from problems.cosine_wells import CosineWells
 from problems.huber import Huber
+from problems.least_squares import LeastSquares
 from problems.log_cosh import LogCosh
 from problems.logistic import RegularizedLogistic
 from problems.nonsmooth import PiecewiseLinearRegression
@@ -22,7 +23,8 @@ FAMILIES: dict[str, Family] = {
     f.name: f for f in (Quadratic(strongly_convex=False), Quadratic(strongly_convex=True),
                         PseudoHuber(), CosineWells(), RegularizedLogistic(),
                         PiecewiseLinearRegression("l1-regression"), PiecewiseLinearRegression("hinge"),
-                        LogCosh(), Regularized(LogCosh()), Huber(), PiecewiseQuadratic())
+                        LogCosh(), Regularized(LogCosh()), Huber(), PiecewiseQuadratic(),
+                        LeastSquares(ridge=False), LeastSquares(ridge=True))
 }
 
 #: The registered oracles, by name.
@@ -31,7 +33,7 @@ ORACLES = {o.name: o for o in (Exact(), GaussianNoise(), SphereNoise(), HeavyTai
 
 __all__ = [
     "CLASS_TAGS", "FAMILIES", "ORACLES", "BoundOracle", "CosineWells", "Exact", "Family", "FiniteSum",
-    "FiniteSumSampling", "GaussianNoise", "HeavyTailedNoise", "Huber", "LogCosh", "PiecewiseLinearRegression",
+    "FiniteSumSampling", "GaussianNoise", "HeavyTailedNoise", "Huber", "LeastSquares", "LogCosh", "PiecewiseLinearRegression",
     "PiecewiseQuadratic",
     "ProblemBatch", "PseudoHuber", "Quadratic", "Regularized", "RegularizedLogistic", "SphereNoise",
     "StateDependentNoise",

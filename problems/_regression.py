@@ -1,5 +1,6 @@
-"""Shared pieces of the regression families: a random design and the Lipschitz bound of a loss
-(1/n) sum_i phi(<a_i, w> - b_i) whose derivative is bounded, |phi'| <= 1."""
+"""Shared pieces of the regression families: a random design, the rows of the terms a finite-sum
+oracle draws, and the Lipschitz bound of a loss (1/n) sum_i phi(<a_i, w> - b_i) whose derivative
+is bounded, |phi'| <= 1."""
 from __future__ import annotations
 
 import torch
@@ -29,3 +30,10 @@ def unit_slope_lipschitz(A: Tensor) -> Tensor:
     n = A.shape[-2]
     row_mean = torch.linalg.vector_norm(A, dim=-1).mean(-1)
     return torch.minimum(row_mean, torch.linalg.matrix_norm(A, ord=2) / n ** 0.5)
+
+
+def gather_rows(A: Tensor, b: Tensor, idx: Tensor) -> tuple[Tensor, Tensor]:
+    """The rows a_idx (B, R, d) of A (B, n, d) and entries b_idx (B, R) of b (B, n) for term
+    indices idx (B, R) (the terms l_idx of a finite sum, problems._batch.FiniteSum)."""
+    a = torch.gather(A, 1, idx[..., None].expand(*idx.shape, A.shape[-1]))
+    return a, torch.gather(b, 1, idx)
