@@ -9,7 +9,7 @@ from problems.cosine_wells import CosineWells
 from problems.huber import Huber
 from problems.least_squares import LeastSquares
 from problems.log_cosh import LogCosh
-from problems.logistic import RegularizedLogistic
+from problems.logistic import Logistic, RegularizedLogistic
 from problems.nonsmooth import PiecewiseLinearRegression
 from problems.oracles import (BoundOracle, Exact, FiniteSumSampling, GaussianNoise, HeavyTailedNoise,
                               SphereNoise, StateDependentNoise)
@@ -24,7 +24,7 @@ FAMILIES: dict[str, Family] = {
                         PseudoHuber(), CosineWells(), RegularizedLogistic(),
                         PiecewiseLinearRegression("l1-regression"), PiecewiseLinearRegression("hinge"),
                         LogCosh(), Regularized(LogCosh()), Huber(), PiecewiseQuadratic(),
-                        LeastSquares(ridge=False), LeastSquares(ridge=True))
+                        LeastSquares(ridge=False), LeastSquares(ridge=True), Logistic(regularized=False))
 }
 
 #: The registered oracles, by name.
@@ -33,7 +33,7 @@ ORACLES = {o.name: o for o in (Exact(), GaussianNoise(), SphereNoise(), HeavyTai
 
 __all__ = [
     "CLASS_TAGS", "FAMILIES", "ORACLES", "BoundOracle", "CosineWells", "Exact", "Family", "FiniteSum",
-    "FiniteSumSampling", "GaussianNoise", "HeavyTailedNoise", "Huber", "LeastSquares", "LogCosh", "PiecewiseLinearRegression",
+    "FiniteSumSampling", "GaussianNoise", "HeavyTailedNoise", "Huber", "LeastSquares", "LogCosh", "Logistic", "PiecewiseLinearRegression",
     "PiecewiseQuadratic",
     "ProblemBatch", "PseudoHuber", "Quadratic", "Regularized", "RegularizedLogistic", "SphereNoise",
     "StateDependentNoise",

@@ -15,8 +15,8 @@ _START_MODES = ("random", "top-eigenvector", "bottom-eigenvector")
 def spectrum(H: Tensor, low: Tensor, d: int, strongly_convex: bool, generator: torch.Generator,
              device: torch.device | str, dtype: torch.dtype) -> Tensor:
     """Eigenvalues (B, d) in [low, H], uniform, at the two ends or geometric (from low, or from
-    H 1e-4 with 20% exact zeros where not ``strongly_convex``), with H and the lower end both
-    attained (for d >= 2)."""
+    H 1e-4 where low = 0) with 20% exact zeros where not ``strongly_convex``; H is attained,
+    and so is a positive lower end (for d >= 2)."""
     B = H.shape[0]
     mode = rnd.choice(B, len(_SPECTRUM_MODES), generator, device)
     u = rnd.uniform((B, d), 0.0, 1.0, generator, device, dtype)
@@ -28,8 +28,8 @@ def spectrum(H: Tensor, low: Tensor, d: int, strongly_convex: bool, generator: t
         geometric = torch.where(u < 0.2, torch.zeros_like(geometric), geometric)
     lam = torch.where(mode[:, None] == 0, uniform, torch.where(mode[:, None] == 1, endpoints, geometric))
     lam[:, 0] = H
-    if d >= 2 and strongly_convex:
-        lam[:, 1] = low
+    if d >= 2:
+        lam[:, 1] = torch.where(low > 0, low, lam[:, 1])
     return lam
 
 

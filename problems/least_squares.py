@@ -4,9 +4,10 @@ L(w) = (1/N) sum_i l_i(w), l_i(w) = 1/2 (<a_i, w> - b_i)^2 + lam/2 ||w||^2 (lam 
 plain family ``least-squares``, lam > 0 for ``least-squares-l2``). The design is drawn through
 its SVD, A = U diag(s) V^T (U: N x d with orthonormal columns, V orthogonal), so the spectrum
 of the Hessian A^T A / N + lam I = V diag(s^2/N + lam) V^T is exact: H = max s^2/N + lam and
-mu = min s^2/N + lam (strong convexity, class sc, declared by the ridge family only; the plain
-family's spectrum has exact zeros in 20% of its geometric draws, a rank-deficient design).
-Spectra are uniform, at the two ends or geometric (condition numbers up to 1e4), the rows of U
+mu = min s^2/N + lam (strong convexity, class sc, declared by the ridge family only).
+Spectra of A^T A / N are uniform, at the two ends or geometric between H and H/kappa, kappa
+log-uniform up to 1e4 (both ends attained), with exact zeros in 20% of the geometric draws
+(for the ridge family lam is log-uniform in [h/1e4, h], h = max s^2/N), the rows of U
 have heterogeneous norms (leverage scores), so the per-term constants H_i = ||a_i||^2 + lam (the
 exact largest eigenvalue of Hess l_i = a_i a_i^T + lam I) range from about H up to N H.
 b = A w_center + e with a residual e that is zero for 20% of the instances (interpolation: every
@@ -57,7 +58,8 @@ class LeastSquares:
         B, d = batch_size, dim
         N = sample_rows(d, generator, extra_low=1, spread=3)
         top = rnd.log_uniform((B,), 0.01, 1000.0, generator, device, dtype)
-        eig = spectral.spectrum(top, torch.zeros_like(top), d, False, generator, device, dtype)
+        low = top / rnd.log_uniform((B,), 1.0, self.max_condition, generator, device, dtype)
+        eig = spectral.spectrum(top, low, d, False, generator, device, dtype)
         s = torch.sqrt(N * eig)
         spread = rnd.uniform((B, 1, 1), 0.0, 1.5, generator, device, dtype)
         rows = torch.exp(spread * rnd.normal((B, N, 1), generator, device, dtype))
