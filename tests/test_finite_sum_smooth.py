@@ -21,6 +21,7 @@ from scipy import optimize
 from torch.func import hessian
 
 from problems import FAMILIES, FiniteSumSampling, ProblemBatch
+from problems.logistic import certified_modulus
 from problems.parametric import certify
 from problems.strategies import batches, instances, oracles
 
@@ -108,7 +109,7 @@ def check_H_i(p: ProblemBatch, H_i: torch.Tensor, gen: torch.Generator) -> None:
 
 def reference_minimiser(p: ProblemBatch, b: int) -> np.ndarray:
     """w* by numpy lstsq (least squares; the minimiser nearest to w1: w1 plus the minimum-norm
-    correction) or scipy BFGS from w1 (logistic regression, strictly convex)."""
+    correction) or scipy BFGS from w1 polished by Newton steps (logistic regression, strictly convex)."""
     rows, targets, lam = data(p, b)
     A, y, w1 = rows.numpy(), targets.numpy(), p.w1[b].numpy()
     if p.family in LSQ:
@@ -126,7 +127,10 @@ def reference_minimiser(p: ProblemBatch, b: int) -> np.ndarray:
         return t.grad.numpy()
 
     res = optimize.minimize(fun, w1, jac=jac, method="BFGS", options={"gtol": 1e-13, "maxiter": 20000})
-    return res.x
+    x = torch.tensor(res.x)
+    for _ in range(3):  # Newton polish with torch.func (BFGS stops at ||grad|| ~ 1e-12)
+        x = x - torch.linalg.solve(torch.tensor(loss_hessian(p, b, x)), torch.func.grad(lambda u: term_losses(p, b, u).mean())(x))
+    return x.numpy()
 
 
 def check_minimiser(p: ProblemBatch, Lstar: torch.Tensor, D: torch.Tensor, Delta: torch.Tensor) -> None:
@@ -245,8 +249,36 @@ def test_least_squares_draws_are_ill_conditioned_rank_deficient_and_interpolatin
     assert (p.terms.constants["H_i"].amax(-1) >= 4 * p.constants["H"]).sum() >= 10
     kernel = p.constants["mu"] == 0
     assert kernel.sum() >= 3
+    check_minimiser(p, p.constants["Lstar"], p.constants["D"], p.constants["Delta"])  # w* nearest to w1
     q = make("least-squares-l2", 0, 64, 5)
     assert (q.constants["H"] / q.constants["mu"] >= 1e3).sum() >= 5
+
+
+@settings(max_examples=4, deadline=None)
+@given(seed=seeds, d=dims, name=st.sampled_from(LOGISTIC))
+def test_logistic_minimiser_certificate_is_sound_and_sharp(seed: int, d: int, name: str) -> None:
+    """``certified_modulus`` at points w near the scipy minimiser w_ref, moved along the Hessian's
+    bottom eigenvector: ||w - w_ref|| <= ||g|| / mu and L(w) - ||g||^2/(2 mu) <= L(w_ref) (g = grad L(w));
+    the distance bound is nearly attained there, so 1.5 mu would break it."""
+    p = make(name, seed, 2, d)
+    sharp = []
+    for b in range(2):
+        rows, targets, lam = data(p, b)
+        w_ref = torch.tensor(reference_minimiser(p, b))
+        L_ref = float(term_losses(p, b, w_ref).mean())
+        bottom = torch.tensor(np.linalg.eigh(loss_hessian(p, b, w_ref))[1][:, 0])
+        for eps in (1e-6, 1e-4, 1e-2):
+            w = w_ref + eps * (1 + float(w_ref.norm())) * bottom
+            x = w.clone().requires_grad_(True)
+            value = term_losses(p, b, x).mean()
+            (g,) = torch.autograd.grad(value, x)
+            mu = certified_modulus(rows[None].numpy(), targets[None].numpy(), np.array([lam]), w[None].numpy(),
+                                   g[None].numpy())[0]
+            dist, g_norm = float((w - w_ref).norm()), float(g.norm())
+            assert dist <= g_norm / mu * (1 + 1e-6) + 1e-9, (b, eps)
+            assert float(value.detach()) - g_norm ** 2 / (2 * mu) <= L_ref + 1e-12 * (1 + abs(L_ref)), (b, eps)
+            sharp.append(dist > g_norm / (1.5 * mu) + 1e-9)
+    assert any(sharp)
 
 
 @SETTINGS
