@@ -258,8 +258,9 @@ def test_least_squares_draws_are_ill_conditioned_rank_deficient_and_interpolatin
 @given(seed=seeds, d=dims, name=st.sampled_from(LOGISTIC))
 def test_logistic_minimiser_certificate_is_sound_and_sharp(seed: int, d: int, name: str) -> None:
     """``certified_modulus`` at points w near the scipy minimiser w_ref, moved along the Hessian's
-    bottom eigenvector: ||w - w_ref|| <= ||g|| / mu and L(w) - ||g||^2/(2 mu) <= L(w_ref) (g = grad L(w));
-    the distance bound is nearly attained there, so 1.5 mu would break it."""
+    bottom eigenvector: ||w - w_ref|| <= ||g|| / mu and L(w) - ||g||^2/(2 mu) <= L(w_ref) (g = grad L(w))
+    wherever it certifies (always right next to w*); the distance bound is nearly attained there,
+    so 1.5 mu would break it."""
     p = make(name, seed, 2, d)
     sharp = []
     for b in range(2):
@@ -267,13 +268,17 @@ def test_logistic_minimiser_certificate_is_sound_and_sharp(seed: int, d: int, na
         w_ref = torch.tensor(reference_minimiser(p, b))
         L_ref = float(term_losses(p, b, w_ref).mean())
         bottom = torch.tensor(np.linalg.eigh(loss_hessian(p, b, w_ref))[1][:, 0])
-        for eps in (1e-6, 1e-4, 1e-2):
+        for eps in (1e-7, 1e-5, 1e-3):
             w = w_ref + eps * (1 + float(w_ref.norm())) * bottom
             x = w.clone().requires_grad_(True)
             value = term_losses(p, b, x).mean()
             (g,) = torch.autograd.grad(value, x)
-            mu = certified_modulus(rows[None].numpy(), targets[None].numpy(), np.array([lam]), w[None].numpy(),
-                                   g[None].numpy())[0]
+            try:
+                mu = certified_modulus(rows[None].numpy(), targets[None].numpy(), np.array([lam]), w[None].numpy(),
+                                       g[None].numpy())[0]
+            except RuntimeError:  # no ball certifies far from w* (lam = 0): allowed, but not next to w*
+                assert eps > 1e-7, b
+                continue
             dist, g_norm = float((w - w_ref).norm()), float(g.norm())
             assert dist <= g_norm / mu * (1 + 1e-6) + 1e-9, (b, eps)
             assert float(value.detach()) - g_norm ** 2 / (2 * mu) <= L_ref + 1e-12 * (1 + abs(L_ref)), (b, eps)
