@@ -7,8 +7,9 @@ the noise classes it satisfies with exact constants.
 from problems._batch import CLASS_TAGS, Family, FiniteSum, ProblemBatch
 from problems.cosine_wells import CosineWells
 from problems.huber import Huber
+from problems.least_squares import LeastSquares
 from problems.log_cosh import LogCosh
-from problems.logistic import RegularizedLogistic
+from problems.logistic import Logistic, RegularizedLogistic
 from problems.nonsmooth import PiecewiseLinearRegression
 from problems.oracles import (BoundOracle, Exact, FiniteSumSampling, GaussianNoise, HeavyTailedNoise, NoiseSchedule,
                               SphereNoise, StateDependentNoise, TimeVaryingNoise)
@@ -22,7 +23,8 @@ FAMILIES: dict[str, Family] = {
     f.name: f for f in (Quadratic(strongly_convex=False), Quadratic(strongly_convex=True),
                         PseudoHuber(), CosineWells(), RegularizedLogistic(),
                         PiecewiseLinearRegression("l1-regression"), PiecewiseLinearRegression("hinge"),
-                        LogCosh(), Regularized(LogCosh()), Huber(), PiecewiseQuadratic())
+                        LogCosh(), Regularized(LogCosh()), Huber(), PiecewiseQuadratic(),
+                        LeastSquares(ridge=False), LeastSquares(ridge=True), Logistic(regularized=False))
 }
 
 #: The registered oracles, by name.
@@ -31,8 +33,8 @@ ORACLES = {o.name: o for o in (Exact(), GaussianNoise(), SphereNoise(), HeavyTai
 
 __all__ = [
     "CLASS_TAGS", "FAMILIES", "ORACLES", "BoundOracle", "CosineWells", "Exact", "Family", "FiniteSum",
-    "FiniteSumSampling", "GaussianNoise", "HeavyTailedNoise", "Huber", "LogCosh", "NoiseSchedule",
-    "PiecewiseLinearRegression",
+    "FiniteSumSampling", "GaussianNoise", "HeavyTailedNoise", "Huber", "LeastSquares", "LogCosh", "Logistic",
+    "NoiseSchedule", "PiecewiseLinearRegression",
     "PiecewiseQuadratic",
     "ProblemBatch", "PseudoHuber", "Quadratic", "Regularized", "RegularizedLogistic", "SphereNoise",
     "StateDependentNoise", "TimeVaryingNoise",

@@ -1,6 +1,6 @@
-"""Shared pieces of the regression families: a random design, and bounds for a loss
-(1/n) sum_i phi(<a_i, w> - b_i): its Lipschitz constant when |phi'| <= 1 and its second-order
-smoothness constant J (Definition 25.1) when |phi'''| <= 1."""
+"""Shared pieces of the regression families: a random design, the rows of the terms a finite-sum
+oracle draws, and bounds for a loss (1/n) sum_i phi(<a_i, w> - b_i): its Lipschitz constant when
+|phi'| <= 1 and its second-order smoothness constant J (Definition 25.1) when |phi'''| <= 1."""
 from __future__ import annotations
 
 import torch
@@ -42,3 +42,10 @@ def unit_third_derivative_J(A: Tensor) -> Tensor:
     <= max_i ||a_i|| ||x - y|| ||A v||^2 / n <= max_i ||a_i|| ||A||_op^2 / n ||x - y||."""
     n = A.shape[-2]
     return torch.linalg.vector_norm(A, dim=-1).amax(-1) * torch.linalg.matrix_norm(A, ord=2) ** 2 / n
+
+
+def gather_rows(A: Tensor, b: Tensor, idx: Tensor) -> tuple[Tensor, Tensor]:
+    """The rows a_idx (B, R, d) of A (B, n, d) and entries b_idx (B, R) of b (B, n) for term
+    indices idx (B, R) (the terms l_idx of a finite sum, problems._batch.FiniteSum)."""
+    a = torch.gather(A, 1, idx[..., None].expand(*idx.shape, A.shape[-1]))
+    return a, torch.gather(b, 1, idx)

@@ -1,20 +1,34 @@
-"""l2-regularised logistic regression whose loss is written in numpy and differentiated by the
-toolkit's own reverse-mode engine (autodiff/, section 4 of the notes).
+"""Logistic regression as a finite sum, plain (``logistic``) or l2-regularised (``logistic-l2``),
+whose loss is written in numpy and differentiated by the toolkit's own reverse-mode engine
+(autodiff/, section 4 of the notes).
 
-L(w) = (1/n) sum_i softplus(-y_i <x_i, w>) + lam/2 ||w||^2, labels y in {-1, +1}.
-softplus'' <= 1/4, so the Hessian lies between lam I and (||X||_op^2/(4n) + lam) I:
-- H = ||X||_op^2 / (4n) + lam, a proven upper bound; mu = lam, a proven lower bound;
-- w* by Newton's method with autodiff Hessians; with g = grad L(w_hat), strong convexity
-  certifies ||w_hat - w*|| <= ||g|| / lam and 0 <= L(w_hat) - L* <= ||g||^2 / (2 lam)
-  (Lemmas 21.5 and 21.8), so L* is reported as the lower bound L(w_hat) - ||g||^2/(2 lam) and D
-  as the upper bound ||w1 - w_hat|| + ||g|| / lam; the certified error is kept as ``w_star_error``;
+L(w) = (1/n) sum_i l_i(w), l_i(w) = softplus(-y_i <x_i, w>) + lam/2 ||w||^2, labels y in {-1, +1},
+lam log-uniform in [1e-2, 1] (``logistic-l2``) or lam = 0 (``logistic``). softplus'' <= 1/4 and
+|softplus'| <= 1, so:
+- H = ||X||_op^2 / (4n) + lam, a proven upper bound; mu = lam, a proven lower bound (class sc,
+  ``logistic-l2`` only);
+- per term (class fsum): H_i = ||x_i||^2/4 + lam, the exact supremum of the largest eigenvalue of
+  Hess l_i = softplus''(.) x_i x_i^T + lam I (attained where <x_i, w> = 0); for lam = 0 each term
+  is G_i = ||x_i||-Lipschitz and L is G = min(mean_i ||x_i||, ||X||_op/sqrt(n))-Lipschitz
+  (``unit_slope_lipschitz``; class lip, so the finite-sum oracle declares var, bdd and m2);
+- w* by Newton's method with autodiff Hessians, certified by local strong convexity: on the ball
+  B(w_hat, r), Hess L >= mu_r I with mu_r = lam + lambda_min((1/n) sum_i softplus''(|m_i| + r ||x_i||)
+  x_i x_i^T), m_i the margins at w_hat (softplus'' is even and decreasing in |m|), less a rounding
+  allowance. If g = grad L(w_hat) has ||g|| < mu_r r / 2, then L > L(w_hat) on the sphere, so a
+  minimiser w* lies in the ball, ||w_hat - w*|| <= ||g|| / mu_r and 0 <= L(w_hat) - L* <=
+  ||g||^2 / (2 mu_r) (Lemmas 21.5 and 21.8 on the ball); with lam > 0, mu_r >= lam holds
+  globally and no ball is needed. L* is reported as the lower bound L(w_hat) - ||g||^2/(2 mu_r)
+  and D as the upper bound ||w1 - w_hat|| + ||g|| / mu_r; the certified error is ``w_star_error``.
+  For lam = 0 a minimiser must exist: the data hold the first d rows twice, with both labels, so
+  no direction separates them (L is coercive) and, as those rows span R^d, w* is unique.
 - J = max_i ||x_i|| ||X||_op^2 / (6 sqrt(3) n), a proven bound (Definition 25.1): the Hessian is
   (1/n) sum_i phi''(y_i <x_i, w>) x_i x_i^T + lam I (y_i^2 = 1) with phi(m) = softplus(-m),
   phi'' = p (1 - p), p = sigmoid(m), and phi''' = -p (1 - p) (1 - 2 p), whose absolute value on
   (0, 1) is largest at p = (3 -+ sqrt(3)) / 6: sup |phi'''| = (1/6) (1 / sqrt(3)); the rest is
-  ``problems._regression.unit_third_derivative_J`` for the rows y_i x_i (lam I cancels).
-Gradients and Hessian-vector products come from autodiff (``grad_np``, ``hvp_np``); tests
-cross-check them against torch.autograd.
+  ``problems._regression.unit_third_derivative_J`` for the rows y_i x_i (lam I cancels);
+  the same for both variants.
+Gradients and Hessian-vector products come from autodiff (``grad_np``, ``hvp_np``), the terms'
+too (each term is the loss of a one-row data set); tests cross-check them against torch.autograd.
 """
 from __future__ import annotations
 
@@ -27,8 +41,8 @@ import torch
 import autodiff
 import autodiff.numpy as anp
 from problems import _random as rnd
-from problems._batch import ProblemBatch
-from problems._regression import unit_third_derivative_J
+from problems._batch import FiniteSum, ProblemBatch
+from problems._regression import gather_rows, unit_slope_lipschitz, unit_third_derivative_J
 
 Tensor = torch.Tensor
 
@@ -53,7 +67,7 @@ def hvp_np(w: np.ndarray, v: np.ndarray, X: np.ndarray, y: np.ndarray, lam: np.n
 
 
 def _newton(X: np.ndarray, y: np.ndarray, lam: np.ndarray, iterations: int = 60) -> np.ndarray:
-    """Minimisers by damped Newton steps; Hessians by autodiff Hessian-vector products."""
+    """Minimisers by Newton steps from 0; Hessians by autodiff Hessian-vector products."""
     B, n, d = X.shape
     w = np.zeros((B, 1, d))
     eye = np.eye(d)
@@ -68,11 +82,51 @@ def _newton(X: np.ndarray, y: np.ndarray, lam: np.ndarray, iterations: int = 60)
     return w[:, 0]
 
 
-class RegularizedLogistic:
-    """Family of l2-regularised logistic regressions (strongly convex, smooth, not quadratic)."""
 
-    name = "logistic-l2"
-    classes = frozenset({"cvx", "sc", "smooth", "so", "lb", "minimizer"})
+
+def _softplus_curvature(z: np.ndarray) -> np.ndarray:
+    """softplus''(z) = e^{-|z|} / (1 + e^{-|z|})^2 (even in z, decreasing in |z|), without overflow."""
+    t = np.exp(-np.abs(z))
+    return t / (1.0 + t) ** 2
+
+
+def certified_modulus(X: np.ndarray, y: np.ndarray, lam: np.ndarray, w_hat: np.ndarray,
+                      g: np.ndarray) -> np.ndarray:
+    """A modulus mu_r (B,) of strong convexity of L on a ball B(w_hat, r) with ||g|| < mu_r r / 2,
+    so that a minimiser lies in the ball and ||w_hat - w*|| <= ||g|| / mu_r (module docstring).
+
+    r = 4 ||g|| / mu_0 (mu_0 the modulus at w_hat itself); the smallest eigenvalue of the
+    lower-bound matrix is lowered by 1e-12 of its largest (eigvalsh and the sums round at ~1e-15).
+    Raises RuntimeError where neither the ball nor lam > 0 certifies the minimiser."""
+    n = X.shape[1]
+    margins = np.abs(np.einsum("bnd,bd->bn", X, w_hat))
+    row = np.linalg.norm(X, axis=-1)
+    g_norm = np.linalg.norm(g, axis=-1)
+
+    def modulus(radius: np.ndarray) -> np.ndarray:
+        weights = _softplus_curvature(margins + radius[:, None] * row) / n
+        eig = np.linalg.eigvalsh(np.einsum("bn,bnd,bne->bde", weights, X, X))
+        return lam + np.maximum(eig[:, 0] - 1e-12 * eig[:, -1], 0.0)
+
+    mu_0 = modulus(np.zeros_like(g_norm))
+    radius = 4 * g_norm / np.maximum(mu_0, np.finfo(float).tiny)
+    mu_r = modulus(radius)
+    in_ball = (g_norm < mu_r * radius / 2) | (g_norm == 0)
+    certified = np.where(in_ball, mu_r, lam)
+    if not (certified > 0).all():
+        bad = int(np.flatnonzero(~(certified > 0))[0])
+        raise RuntimeError(f"logistic: no certified minimiser for instance {bad} (||grad L(w_hat)|| = {g_norm[bad]:.3g})")
+    return certified
+
+
+class Logistic:
+    """Family of logistic regressions, l2-regularised (``regularized``, strongly convex) or plain
+    (Lipschitz); both smooth, not quadratic, finite sums."""
+
+    def __init__(self, regularized: bool = True) -> None:
+        self.regularized = regularized
+        self.name = "logistic-l2" if regularized else "logistic"
+        self.classes = frozenset({"cvx", "smooth", "lb", "minimizer", "fsum", "so", "sc" if regularized else "lip"})
 
     def sample(self, batch_size: int, dim: int, generator: torch.Generator,
                device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> ProblemBatch:
@@ -89,10 +143,15 @@ class RegularizedLogistic:
         lam_t = rnd.log_uniform((B,), 1e-2, 1.0, generator, device, dtype)
         scale = rnd.log_uniform((B, 1), 0.1, 10.0, generator, device, dtype)
         w1_t = scale * rnd.random_radius_directions(B, d, generator, device, dtype)
+        if not self.regularized:
+            lam_t = torch.zeros_like(lam_t)
+            X_t, y_t = torch.cat([X_t, X_t[:, :d]], 1), torch.cat([y_t, -y_t[:, :d]], 1)
+            n += d
         X, y, lam = (t.detach().cpu().numpy() for t in (X_t, y_t, lam_t))
         w_hat = _newton(X, y, lam)
         g_hat = grad_np(w_hat[:, None, :], X, y, lam)[:, 0]
         g_norm = np.linalg.norm(g_hat, axis=-1)
+        mu_cert = certified_modulus(X, y, lam, w_hat, g_hat)
         L_hat = loss_np(w_hat[:, None, :], X, y, lam)[:, 0]
 
         def to_torch(a: np.ndarray) -> Tensor:
@@ -107,12 +166,26 @@ class RegularizedLogistic:
         def hvp(w: Tensor, u: Tensor) -> Tensor:
             return to_torch(hvp_np(w.detach().cpu().numpy(), u.detach().cpu().numpy(), X, y, lam))
 
+        def one_row(w: Tensor, idx: Tensor) -> tuple[np.ndarray, ...]:
+            """Term idx at w as the loss of a one-row data set, one per (instance, replica)."""
+            x_i, y_i = gather_rows(X_t, y_t, idx)
+            Bw, R = idx.shape
+            flat = (Bw * R, 1, d)
+            return (w.detach().cpu().numpy().reshape(flat), x_i.cpu().numpy().reshape(flat),
+                    y_i.cpu().numpy().reshape(Bw * R, 1), np.repeat(lam, R))
+
+        def term_loss(w: Tensor, idx: Tensor) -> Tensor:
+            return to_torch(loss_np(*one_row(w, idx))).reshape(idx.shape)
+
+        def term_grad(w: Tensor, idx: Tensor) -> Tensor:
+            return to_torch(grad_np(*one_row(w, idx))).reshape(w.shape)
+
         w_star = to_torch(w_hat)
-        Lstar = to_torch(L_hat - g_norm ** 2 / (2 * lam))
-        error = to_torch(g_norm / lam)
-        op = torch.linalg.matrix_norm(X_t, ord=2)
+        Lstar = to_torch(L_hat - g_norm ** 2 / (2 * mu_cert))
+        error = to_torch(g_norm / mu_cert)
+        row_norm = torch.linalg.vector_norm(X_t, dim=-1)
         constants = {
-            "H": op ** 2 / (4 * n) + lam_t,
+            "H": torch.linalg.matrix_norm(X_t, ord=2) ** 2 / (4 * n) + lam_t,
             "mu": lam_t.clone(),
             "J": THIRD_DERIVATIVE_MAX * unit_third_derivative_J(X_t),
             "D": torch.linalg.vector_norm(w1_t - w_star, dim=-1) + error,
@@ -120,10 +193,22 @@ class RegularizedLogistic:
             "Lstar": Lstar,
             "w_star_error": error,
         }
+        per_term = {"H_i": row_norm ** 2 / 4 + lam_t[:, None]}
+        if not self.regularized:
+            constants["G"] = unit_slope_lipschitz(X_t)
+            per_term["G_i"] = row_norm
+        terms = FiniteSum(n, term_loss, term_grad, per_term)
 
         def describe(b: int) -> dict[str, Any]:
             return {"X": X[b].tolist(), "y": y[b].tolist(), "lam": float(lam[b]), "w_star": w_hat[b].tolist(),
                     "w_star_error": float(error[b]), "w1": w1_t[b].tolist()}
 
         return ProblemBatch(self.name, self.classes, loss, grad, constants, w1_t, w_star,
-                            {"family": self.name, "batch_size": B, "dim": d}, describe, hvp=hvp)
+                            {"family": self.name, "batch_size": B, "dim": d}, describe, hvp=hvp, terms=terms)
+
+
+class RegularizedLogistic(Logistic):
+    """The l2-regularised family, ``Logistic(regularized=True)``."""
+
+    def __init__(self) -> None:
+        super().__init__(regularized=True)

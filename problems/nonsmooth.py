@@ -29,7 +29,7 @@ from scipy.optimize import linprog
 
 from problems import _random as rnd
 from problems._batch import FiniteSum, ProblemBatch
-from problems._regression import design, sample_rows, unit_slope_lipschitz
+from problems._regression import design, gather_rows, sample_rows, unit_slope_lipschitz
 
 Tensor = torch.Tensor
 
@@ -154,16 +154,12 @@ class PiecewiseLinearRegression:
             res = torch.einsum("bnd,brd->brn", A, w) - b[:, None, :]
             return torch.einsum("bnd,brn->brd", A, slope(res)) / n
 
-        def rows(idx: Tensor) -> tuple[Tensor, Tensor]:
-            a = torch.gather(A, 1, idx[..., None].expand(*idx.shape, d))
-            return a, torch.gather(b, 1, idx)
-
         def term_loss(w: Tensor, idx: Tensor) -> Tensor:
-            a, bi = rows(idx)
+            a, bi = gather_rows(A, b, idx)
             return phi((a * w).sum(-1) - bi)
 
         def term_grad(w: Tensor, idx: Tensor) -> Tensor:
-            a, bi = rows(idx)
+            a, bi = gather_rows(A, b, idx)
             return slope((a * w).sum(-1) - bi)[..., None] * a
 
         L_w_star = loss(w_star[:, None, :])[:, 0]

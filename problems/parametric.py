@@ -69,8 +69,9 @@ def from_lists(params: Mapping[str, Any], device: torch.device | str = "cpu",
 
 
 def nearest_orthogonal(M: Tensor) -> Tensor:
-    """The orthogonal matrix nearest to each M (B, d, d) in Frobenius norm: U V^T of M's SVD."""
-    U, _, Vh = torch.linalg.svd(M)
+    """The matrix with orthonormal columns nearest to each M (B, n, d), n >= d (an orthogonal
+    matrix when n = d), in Frobenius norm: U V^T of M's thin SVD."""
+    U, _, Vh = torch.linalg.svd(M, full_matrices=False)
     return U @ Vh
 
 

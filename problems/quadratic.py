@@ -14,14 +14,11 @@ from typing import Any, Mapping
 import torch
 
 from problems import _random as rnd
+from problems import _spectral as spectral
 from problems._batch import ProblemBatch
 from problems.parametric import Params, clamp_relative, nearest_orthogonal
 
 Tensor = torch.Tensor
-
-_SPECTRUM_MODES = ("uniform", "endpoints", "geometric")
-_START_MODES = ("random", "top-eigenvector", "bottom-eigenvector")
-
 
 class Quadratic:
     """Family of rotated quadratics; ``strongly_convex`` chooses [mu, H] over [0, H]."""
@@ -50,12 +47,12 @@ class Quadratic:
             low = H / kappa
         else:
             low = torch.zeros(B, device=device, dtype=dtype)
-        lam = self._spectrum(H, low, d, generator, device, dtype)
+        lam = spectral.spectrum(H, low, d, self.strongly_convex, generator, device, dtype)
         Q = rnd.orthogonal(B, d, generator, device, dtype)
         scale = rnd.log_uniform((B, 1), 0.1, 10.0, generator, device, dtype)
         w_center = scale * rnd.normal((B, d), generator, device, dtype)
         Lstar = rnd.uniform((B,), -5.0, 5.0, generator, device, dtype)
-        w1 = self._start(w_center, Q, lam, generator, device, dtype)
+        w1 = spectral.start(w_center, Q, lam, generator, device, dtype)
         return {"lam": lam, "Q": Q, "w_center": w_center, "w1": w1, "Lstar": Lstar}
 
     def project(self, params: Mapping[str, Tensor]) -> Params:
@@ -101,34 +98,3 @@ class Quadratic:
 
         return ProblemBatch(self.name, self.classes, loss, grad, constants, w1, w_star,
                             {"family": self.name, "batch_size": B, "dim": d}, describe)
-
-    def _spectrum(self, H: Tensor, low: Tensor, d: int, generator: torch.Generator,
-                  device: torch.device | str, dtype: torch.dtype) -> Tensor:
-        """Eigenvalues with H and the lower end both attained (for d >= 2)."""
-        B = H.shape[0]
-        mode = rnd.choice(B, len(_SPECTRUM_MODES), generator, device)
-        u = rnd.uniform((B, d), 0.0, 1.0, generator, device, dtype)
-        uniform = low[:, None] + (H - low)[:, None] * u
-        endpoints = torch.where(u < 0.5, low[:, None], H[:, None])
-        floor = torch.where(low > 0, low, H * 1e-4)
-        geometric = floor[:, None] * (H / floor)[:, None] ** u
-        if not self.strongly_convex:
-            geometric = torch.where(u < 0.2, torch.zeros_like(geometric), geometric)
-        lam = torch.where(mode[:, None] == 0, uniform, torch.where(mode[:, None] == 1, endpoints, geometric))
-        lam[:, 0] = H
-        if d >= 2 and self.strongly_convex:
-            lam[:, 1] = low
-        return lam
-
-    def _start(self, w_center: Tensor, Q: Tensor, lam: Tensor, generator: torch.Generator,
-               device: torch.device | str, dtype: torch.dtype) -> Tensor:
-        """w1 at a random distance, along a random, the top or the smallest positive eigenvector."""
-        B, d = w_center.shape
-        r = rnd.log_uniform((B, 1), 0.01, 100.0, generator, device, dtype)
-        mode = rnd.choice(B, len(_START_MODES), generator, device)
-        random_dir = rnd.random_radius_directions(B, d, generator, device, dtype)
-        top = Q[:, :, 0]
-        smallest_positive = torch.where(lam > 0, lam, torch.full_like(lam, float("inf"))).argmin(-1)
-        bottom = torch.gather(Q, 2, smallest_positive[:, None, None].expand(B, d, 1))[:, :, 0]
-        direction = torch.where(mode[:, None] == 0, random_dir, torch.where(mode[:, None] == 1, top, bottom))
-        return w_center + r * direction

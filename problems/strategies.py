@@ -50,12 +50,18 @@ def spectra(dim: int, strongly_convex: bool = False, max_condition: float = 1e3)
     return st.tuples(magnitudes, rel).map(lambda hr: hr[0] * torch.tensor([1.0, *hr[1]], dtype=F64))
 
 
+def frames(rows: int, dim: int) -> st.SearchStrategy[torch.Tensor]:
+    """Matrices (rows, dim), rows >= dim, with orthonormal columns: the first dim columns of the
+    identity plus a drawn perturbation, made orthonormal (shrinks to the identity's columns)."""
+    entries = st.lists(st.floats(-2.0, 2.0), min_size=rows * dim, max_size=rows * dim)
+    return entries.map(lambda e: nearest_orthogonal(
+        (torch.eye(rows, dim, dtype=F64) + torch.tensor(e, dtype=F64).reshape(rows, dim))[None])[0])
+
+
 def rotations(dim: int) -> st.SearchStrategy[torch.Tensor]:
     """Orthogonal matrices (dim, dim): the identity plus a drawn perturbation, made orthogonal
     (shrinks to the identity)."""
-    entries = st.lists(st.floats(-2.0, 2.0), min_size=dim * dim, max_size=dim * dim)
-    return entries.map(lambda e: nearest_orthogonal(
-        (torch.eye(dim, dtype=F64) + torch.tensor(e, dtype=F64).reshape(dim, dim))[None])[0])
+    return frames(dim, dim)
 
 
 def points(dim: int) -> st.SearchStrategy[torch.Tensor]:
@@ -80,11 +86,11 @@ def parameters(draw: st.DrawFn, family: str, dim: int) -> Params:
     template = fam.draw(1, dim, torch.Generator().manual_seed(0))
     out: Params = {}
     for name, value in template.items():
-        if name == "Q":
-            out[name] = draw(rotations(dim))[None]
+        if name in ("Q", "U", "V"):
+            out[name] = draw(frames(value.shape[1], dim))[None]
         elif name == "lam":
             out[name] = draw(spectra(dim, "sc" in fam.classes))[None]
-        elif name in ("c", "delta", "alpha", "omega"):
+        elif name in ("c", "delta", "alpha", "omega", "s", "ridge"):
             values = draw(st.lists(magnitudes, min_size=value.numel(), max_size=value.numel()))
             out[name] = torch.tensor(values, dtype=F64).reshape(value.shape)
         elif name == "a":

@@ -15,9 +15,9 @@ TWICE_DIFFERENTIABLE = sorted(name for name, f in FAMILIES.items() if "smooth" i
 
 
 def torch_loss(problem: ProblemBatch):
-    """The loss as a torch function of w (B, R, d); the logistic family computes its loss in
+    """The loss as a torch function of w (B, R, d); the logistic families compute their loss in
     numpy, so its loss is rebuilt here in torch from the instance parameters."""
-    if problem.family != "logistic-l2":
+    if not problem.family.startswith("logistic"):
         return problem.loss
     info = [problem.describe(b) for b in range(problem.batch_size)]
     X = torch.tensor(np.array([i["X"] for i in info]))

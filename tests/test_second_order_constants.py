@@ -2,7 +2,7 @@
 ||(Hess L(x) - Hess L(y)) v|| <= J ||x - y|| ||v||) and gamma (section 22, Hess L >= -gamma I).
 
 Hessians come from torch.autograd of the loss (a torch re-implementation from the described data
-for logistic-l2, whose loss is numpy), never from a family's formula for a constant. J is checked
+for the logistic families, whose loss is numpy), never from a family's formula for a constant. J is checked
 at random pairs, near and far, and at pairs that scipy's L-BFGS-B pushes towards the largest
 ratio ||Hess L(x) - Hess L(y)||_op / ||x - y|| (close pairs around a free midpoint along a free
 direction; the gradient by autograd through the Hessians). Exact constants (quadratics J = 0,
@@ -37,7 +37,8 @@ B = 4
 #: is ||D^3 L(z)[h]||_op, the supremum's candidates).
 STEP = 1e-4
 SO_FAMILIES = sorted(name for name, family in FAMILIES.items() if "so" in family.classes)
-EXACT_J = {"quadratic-convex", "quadratic-sc", "cosine-wells"}
+NUMPY_LOSS = {"logistic", "logistic-l2"}
+EXACT_J = {"quadratic-convex", "quadratic-sc", "least-squares", "least-squares-l2", "cosine-wells"}
 
 
 def make(name: str, seed: int, d: int) -> ProblemBatch:
@@ -45,9 +46,9 @@ def make(name: str, seed: int, d: int) -> ProblemBatch:
 
 
 def torch_loss(problem: ProblemBatch) -> Loss:
-    """The batch's loss (B, R, d) -> (B, R) in torch: the family's own, or for logistic-l2 a
-    re-implementation from the described X, y, lam, checked against the family's values."""
-    if problem.family != "logistic-l2":
+    """The batch's loss (B, R, d) -> (B, R) in torch: the family's own, or for the logistic families
+    (numpy losses) a re-implementation from the described X, y, lam, checked against the family's values."""
+    if problem.family not in NUMPY_LOSS:
         return problem.loss
     desc = [problem.describe(b) for b in range(problem.batch_size)]
     X, y, lam = (torch.tensor([dsc[k] for dsc in desc], dtype=F64) for k in ("X", "y", "lam"))
@@ -254,14 +255,14 @@ def test_cosine_wells_gamma_is_exact(seed: int, d: int) -> None:
         check_gamma(gamma * 1.02, lam_min, H)
 
 
-@pytest.mark.parametrize("name", [n for n in SO_FAMILIES if n != "logistic-l2"])
+@pytest.mark.parametrize("name", [n for n in SO_FAMILIES if n not in NUMPY_LOSS])
 def test_certify_checks_J_and_gamma(name: str) -> None:
-    """problems.parametric.certify (autograd of a torch loss, so not logistic-l2) accepts the
+    """problems.parametric.certify (autograd of a torch loss, so not the logistic families) accepts the
     certified J and gamma and rejects a tenth of J (random steps at its sampled points) and half
     of gamma."""
     problem = make(name, 5, 2)
     certify(problem)
-    if name in {"quadratic-convex", "quadratic-sc"}:
+    if name in EXACT_J - {"cosine-wells"}:  # J = 0: a tenth of it is the same
         return
     with pytest.raises(OutsideClassError, match="<= J"):
         certify(dataclasses.replace(problem, constants={**problem.constants, "J": problem.constants["J"] / 10}))
