@@ -158,15 +158,16 @@ def check_minimiser(p: ProblemBatch, Lstar: torch.Tensor, D: torch.Tensor, Delta
 
 
 def check_G(p: ProblemBatch, G: torch.Tensor, G_i: torch.Tensor, gen: torch.Generator) -> None:
-    """Per-term gradient norms <= G_i, approached far along -y_i x_i (a saturated term has
-    gradient -y_i x_i); gradients of L <= G at every sampled point, far ones included."""
+    """Per-term gradient norms <= G_i, approached along -y_i x_i (a saturated term has gradient
+    -y_i x_i; at margin -100 the deficit is e^-100, whatever ||x_i||); gradients of L <= G at every
+    sampled point, far ones included."""
     R = 64
     for b in range(p.batch_size):
         rows, targets, _ = data(p, b)
         d = p.dim
         u = torch.randn(R, d, generator=gen, dtype=F64)
         pts = p.w1[b] + 10.0 ** torch.linspace(-2, 6, R, dtype=F64)[:, None] * u / u.norm(dim=-1, keepdim=True)
-        pts = torch.cat([pts, -1e6 * targets[:, None] * rows])  # saturates term i
+        pts = torch.cat([pts, -100 * targets[:, None] * rows / rows.square().sum(-1, keepdim=True)])  # saturates term i
         for x in pts:
             xg = x.clone().requires_grad_(True)
             terms = term_losses(p, b, xg)
