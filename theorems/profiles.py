@@ -34,6 +34,6 @@ PROFILES = {
                      dims=(1, 2, 3, 5, 8), gradient_steps=10, gradient_batch=4, gradient_max_horizon=16),
     "thorough": Profile("thorough", batch_size=128, replicas=512, rounds=10,
                         horizons=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
-                        dims=(1, 2, 3, 5, 8, 13, 21, 34), gradient_steps=150, gradient_batch=32,
+                        dims=(1, 2, 3, 5, 8, 13, 21, 34), gradient_steps=300, gradient_batch=32,
                         gradient_max_horizon=64),
 }
