@@ -7,7 +7,9 @@ every y (however it was found):
   phi_x(y) - ||grad phi_x(y)||^2 / (2m) <= L_hat(x) <= phi_x(y)  and  ||prox(x) - y|| <= ||grad phi_x(y)|| / m,
 where prox(x) is the unique minimiser, and grad L_hat(x) = H (x - prox(x)). y comes from damped
 Newton steps with Hessians from ``ProblemBatch.hvp``. Instances with rho >= H get no certificate:
-their values are NaN.
+their values are NaN. A batch with a piecewise-linear ``polyhedral`` structure (the non-smooth
+l1-regression and hinge families) has no Hessians; its envelope comes from the concave dual of
+the prox problem instead (problems/moreau_polyhedral.py), with the same kind of bracket.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from problems._batch import ProblemBatch, hessians
+from problems.moreau_polyhedral import PolyhedralProx
 
 Tensor = torch.Tensor
 
@@ -45,7 +48,8 @@ def weak_convexity(problem: ProblemBatch) -> Tensor:
 
 
 class MoreauEnvelope:
-    """The envelope with parameter ``H_env`` (B,) of a batch whose Hessians are >= -rho I."""
+    """The envelope with parameter ``H_env`` (B,) of a batch whose Hessians are >= -rho I, or of
+    a convex batch with a ``polyhedral`` structure (solved by its dual)."""
 
     def __init__(self, problem: ProblemBatch, H_env: Tensor, rho: Tensor | None = None,
                  iterations: int = 8, rounds: int = 5) -> None:
@@ -62,6 +66,8 @@ class MoreauEnvelope:
         return value, self.problem.grad(y) + H * (y - x)
 
     def __call__(self, x: Tensor) -> EnvelopeBracket:
+        if self.problem.polyhedral is not None:
+            return EnvelopeBracket(*PolyhedralProx(self.problem.polyhedral, self.H_env)(x))
         y = self.solve(x)
         value = self.inner(x, y)[0]
         radius = self.radius(x, y)
