@@ -14,10 +14,16 @@ If u_i in [alpha, 1] on Z and u_i = phi'(t) for every |t - r_i(y)| <= ||a_i|| db
 u_i is in the subdifferential of phi at r_i(y') for every i, so
 e + H delta = H (y' - x) + A^T u/n is a subgradient of phi_x at y' (e = H (y - x) + A^T u/n, zero
 up to rounding), and ||y - prox(x)|| <= ||delta|| + ||e + H delta||/H <= ||e||/H + 2 dbar.
-The dual is solved by FISTA with restarts (step n^2 H/||A||_op^2), and each iterate is polished
-by an active-set solve: the rows whose residual is within the certified reach of the kinks are
-held at r_i = 0, the others at u_i = phi'(r_i), and rows whose solved u_i leaves the box are
-released to the bound. Every certificate is checked at the end, whatever the solver did.
+A third, the face radius, also proves on which face prox(x) lies: the computed (y, u_Z) solve the
+linear system of the face (Z, u_N) (A_Z y = b_Z, H (y - x) + A^T u/n = 0) up to the residuals
+r_Z(y) and e, so its exact solution (y0, u0) has ||u_Z - u0_Z|| <= n (||A||_op ||e|| + H ||r_Z||)
+/ lambda =: du and ||y - y0|| <= ||A||_op du/(n H) + ||e||/H (the face radius). If u_Z lies in
+[alpha + du, 1 - du] and every row off Z keeps its side within the face radius, (y0, u0) meets the
+optimality conditions exactly, so y0 = prox(x): on a common face, prox(x + v) - prox(x) is v
+projected onto ker A_Z, which ``face_difference`` evaluates to relative rounding.
+The dual solution is followed exactly along h from inf (y = x) down to H (``homotopy``): between
+events the kink rows Z and u off Z are fixed and u_Z is affine in h; every certificate is checked
+at the end, whatever the path did.
 """
 from __future__ import annotations
 
@@ -26,9 +32,6 @@ import torch
 from problems._batch import Polyhedral
 
 Tensor = torch.Tensor
-
-#: The radius (relative to 1 + ||x||) below which a point needs no more FISTA steps.
-TARGET = 1e-12
 
 
 class PolyhedralProx:
@@ -43,9 +46,9 @@ class PolyhedralProx:
         self.row_norms = torch.linalg.vector_norm(self.A, dim=-1)
         self.max_events = 4 * self.n + 8 if max_events is None else max_events
 
-    def __call__(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """(lower, upper, prox, radius) at points x (B, R, d): lower <= L_hat(x) <= upper and
-        ||prox - prox(x)|| <= radius."""
+    def __call__(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+        """(lower, upper, prox, radius, face) at points x (B, R, d): lower <= L_hat(x) <= upper,
+        ||prox - prox(x)|| <= radius, and the certified face of prox(x) (``certify``)."""
         u, held = self.homotopy(x)
         return self.certify(x, u, held)
 
@@ -125,10 +128,12 @@ class PolyhedralProx:
         p, q = torch.linalg.solve(self.masked(gram, op_sq, z), rhs).unbind(-1)
         return p * z, q * z
 
-    def certify(self, x: Tensor, u: Tensor, held: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """(D(u), phi_x(y(u)), y(u), radius) for u in the box, the radius being the smaller of
-        the gap radius and (where its conditions hold, with Z = ``held`` and A_Z A_Z^T clear of
-        rounding: lambda > 1e-10 ||A||_op^2) the KKT radius of the module docstring."""
+    def certify(self, x: Tensor, u: Tensor, held: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+        """(D(u), phi_x(y(u)), y(u), radius, face) for u in the box and Z = ``held``. The radius
+        is the smallest of the gap radius and, where their conditions hold (and A_Z A_Z^T is
+        clear of rounding: lambda > 1e-10 ||A||_op^2), the KKT and face radii of the module
+        docstring. ``face`` (B, R, n) is u off Z and 2 on Z where the face certificate holds (the
+        exact prox then lies on that face), NaN elsewhere."""
         y = self.primal(x, u)
         lower, upper = self.dual(x, u), self.value(x, y)
         H = self.H[:, None]
@@ -136,10 +141,37 @@ class PolyhedralProx:
         r = self.residual(y)
         z = held.to(x.dtype)
         smallest = torch.linalg.eigvalsh(self.masked(self.gram[:, None], self.op_sq[:, None], z))[..., 0]
-        dbar = torch.linalg.vector_norm(r * z, dim=-1) / smallest.clamp(min=0).sqrt()
-        reach = self.row_norms[:, None, :] * dbar[..., None]
-        consistent = held | ((u == 1) & (r > reach)) | ((u == self.alpha) & (r < -reach))
-        e = H[..., None] * (y - x) + torch.einsum("bnd,brn->brd", self.A, u) / self.n
-        kkt_radius = torch.linalg.vector_norm(e, dim=-1) / H + 2 * dbar
-        valid = consistent.all(-1) & (smallest > 1e-10 * self.op_sq[:, None]) & torch.isfinite(kkt_radius)
-        return lower, upper, y, torch.where(valid, torch.minimum(kkt_radius, gap_radius), gap_radius)
+        conditioned = smallest > 1e-10 * self.op_sq[:, None]
+        lam = torch.where(conditioned, smallest, torch.ones_like(smallest))
+        r_held = torch.linalg.vector_norm(r * z, dim=-1)
+        e = torch.linalg.vector_norm(H[..., None] * (y - x) + torch.einsum("bnd,brn->brd", self.A, u) / self.n, dim=-1)
+        dbar = r_held / lam.sqrt()
+        kkt_radius = e / H + 2 * dbar
+        u_error = self.n * (self.op_sq[:, None].sqrt() * e + H * r_held) / lam
+        face_radius = self.op_sq[:, None].sqrt() * u_error / (self.n * H) + e / H
+        kkt = conditioned & self.off_face_signs(u, r, held, dbar)
+        face = (conditioned & self.off_face_signs(u, r, held, face_radius)
+                & (~held | ((u >= self.alpha + u_error[..., None]) & (u <= 1 - u_error[..., None]))).all(-1))
+        radius = torch.minimum(gap_radius, torch.where(kkt, kkt_radius, torch.inf))
+        radius = torch.minimum(radius, torch.where(face, face_radius, torch.inf))
+        code = torch.where(face[..., None], torch.where(held, torch.full_like(u, 2.0), u), torch.nan)
+        return lower, upper, y, radius, code
+
+    def off_face_signs(self, u: Tensor, r: Tensor, held: Tensor, reach: Tensor) -> Tensor:
+        """(B, R): every row off Z keeps the side of its u_i (1: r_i > 0, alpha: r_i < 0) within
+        ``reach`` of y, i.e. |r_i| > ||a_i|| reach with the sign of u_i."""
+        margin = self.row_norms[:, None, :] * reach[..., None]
+        return (held | ((u == 1) & (r > margin)) | ((u == self.alpha) & (r < -margin))).all(-1)
+
+    def face_difference(self, v: Tensor, face0: Tensor, face1: Tensor) -> Tensor:
+        """||grad L_hat(x + v) - grad L_hat(x)|| (B, R) where both proximal points are certified
+        on the same face (Z, u off Z), NaN elsewhere: there prox(x) = P(x - A_N^T u_N/(n H)) with P
+        the projection onto {A_Z y = b_Z}, so prox(x + v) - prox(x) is v projected onto ker A_Z
+        and the difference is H ||P_rows(A_Z) v|| = H ||A_Z^T (A_Z A_Z^T)^(-1) A_Z v||, computed
+        to relative rounding."""
+        same = (face0 == face1).all(-1)
+        z = (face0 == 2).to(v.dtype)
+        Av = torch.einsum("bnd,brd->brn", self.A, v) * z
+        w = torch.linalg.solve(self.masked(self.gram[:, None], self.op_sq[:, None], z), Av[..., None])[..., 0] * z
+        rows = torch.linalg.vector_norm(torch.einsum("bnd,brn->brd", self.A, w), dim=-1)
+        return torch.where(same, self.H[:, None] * rows, torch.nan)
