@@ -78,7 +78,7 @@ class PolyhedralProx:
 
     def homotopy(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """The dual solution u and its kink rows Z (B, R, n) at h = H, followed from h = inf
-        (where y = x and u = phi'(r(x))) down to H. Between events Z and u off Z are fixed, and
+        (where y = x, Z = the rows with r_i(x) = 0 and u = phi'(r(x)) off Z) down to H. Between events Z and u off Z are fixed, and
         r_Z(y) = 0 makes u_Z affine in h, u_Z(h) = h p + q with A_Z A_Z^T p = n c_Z and
         A_Z A_Z^T q = -A_Z A_N^T u_N (c = A x - b), while r(h) = beta + gamma/h off Z. Events,
         as h decreases: a row of Z reaches a bound of the box moving outwards (it leaves Z, u_i
@@ -88,7 +88,7 @@ class PolyhedralProx:
         alpha = self.alpha
         c = self.residual(x).reshape(B * R, n)
         u = torch.where(c > 0, torch.ones_like(c), torch.full_like(c, alpha))
-        held = torch.zeros_like(c, dtype=torch.bool)
+        held = c == 0
         instance = torch.arange(B, device=x.device).repeat_interleave(R)
         h = torch.full((B * R,), torch.inf, dtype=c.dtype, device=c.device)
         live = torch.arange(B * R, device=x.device)
