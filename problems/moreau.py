@@ -6,7 +6,8 @@ inner objective phi_x(y) = L(y) + H/2 ||x - y||^2 is m-strongly convex with m = 
 every y (however it was found):
   phi_x(y) - ||grad phi_x(y)||^2 / (2m) <= L_hat(x) <= phi_x(y)  and  ||prox(x) - y|| <= ||grad phi_x(y)|| / m,
 where prox(x) is the unique minimiser, and grad L_hat(x) = H (x - prox(x)). y comes from damped
-Newton steps with Hessians from ``ProblemBatch.hvp``. Instances with rho >= H get no certificate:
+Newton steps with Hessians from ``ProblemBatch.hvp``, and where they stall (H far below the
+curvature of L) from Newton steps with a line search on phi_x. Instances with rho >= H get no certificate:
 their values are NaN. A batch with a piecewise-linear ``polyhedral`` structure (the non-smooth
 l1-regression and hinge families) has no Hessians; its envelope comes from the concave dual of
 the prox problem instead (problems/moreau_polyhedral.py), with the same kind of bracket.
