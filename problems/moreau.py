@@ -24,8 +24,8 @@ from problems.moreau_polyhedral import PolyhedralProx
 
 Tensor = torch.Tensor
 
-#: Step lengths 1, 1/2, ..., 2^(1 - LINE_SEARCH) tried by ``MoreauEnvelope.descent``.
-LINE_SEARCH = 32
+#: Step lengths 1, 1/4, ..., 4^(1 - LINE_SEARCH) tried by ``MoreauEnvelope.descent``.
+LINE_SEARCH = 16
 #: At most this many blocks of line-search Newton steps in ``MoreauEnvelope.descent``.
 DESCENT_BLOCKS = 25
 
@@ -150,11 +150,11 @@ class MoreauEnvelope:
     def armijo(self, x: Tensor, y: Tensor) -> Tensor:
         """One Newton step with a backtracking (Armijo) line search on the value phi_x, which
         decreases along the Newton direction since phi_x is strongly convex: the longest of the
-        steps 1, 1/2, ..., 2^(1 - LINE_SEARCH) with sufficient decrease (none: y stays)."""
+        steps 1, 1/4, ..., 4^(1 - LINE_SEARCH) with sufficient decrease (none: y stays)."""
         B, R, d = x.shape
         eye = torch.eye(d, dtype=x.dtype, device=x.device)
         active = (self.modulus > 0)[:, None, None, None]
-        steps = 2.0 ** -torch.arange(LINE_SEARCH, dtype=x.dtype, device=x.device)
+        steps = 4.0 ** -torch.arange(LINE_SEARCH, dtype=x.dtype, device=x.device)
         value, g = self.inner(x, y)
         system = torch.where(active, hessians(self.problem, y) + self.H_env[:, None, None, None] * eye, eye)
         direction = torch.linalg.solve(system, g)
