@@ -36,6 +36,18 @@ class FiniteSum:
 
 
 @dataclass(frozen=True)
+class Polyhedral:
+    """The structure L(w) = (1/n) sum_i phi(<a_i, w> - b_i) of a batch, with the piecewise-linear
+    phi(r) = max(alpha r, r) = max over u in [alpha, 1] of u r (alpha <= 1): ``A`` (B, n, d), ``b``
+    (B, n). The Moreau envelope of such an L has a concave dual over the box [alpha, 1]^n, which
+    problems/moreau_polyhedral.py solves (Theorem 5.3 on non-smooth families)."""
+
+    A: Tensor
+    b: Tensor
+    alpha: float
+
+
+@dataclass(frozen=True)
 class ProblemBatch:
     """B instances of one family, all of dimension d, on one device and dtype.
 
@@ -45,7 +57,8 @@ class ProblemBatch:
     so a family whose ``grad`` is not written in torch passes its own). ``constants`` maps a name (H, mu, G, D, Delta, Lstar, ...)
     to a tensor of shape (B,). ``w1`` has shape (B, d); ``w_star`` too, or is None when the
     family has no certified minimiser. ``params`` holds what rebuilds the batch exactly.
-    ``terms`` is the finite-sum structure of a family of class ``fsum`` (None otherwise).
+    ``terms`` is the finite-sum structure of a family of class ``fsum`` (None otherwise), and
+    ``polyhedral`` the piecewise-linear structure of a family whose loss has it (None otherwise).
     """
 
     family: str
@@ -59,6 +72,7 @@ class ProblemBatch:
     describe: Callable[[int], dict[str, Any]] = field(repr=False, default=lambda b: {})
     hvp: Callable[[Tensor, Tensor], Tensor] | None = field(repr=False, default=None)
     terms: FiniteSum | None = field(repr=False, default=None)
+    polyhedral: Polyhedral | None = field(repr=False, default=None)
 
     def __post_init__(self) -> None:
         if self.hvp is None:

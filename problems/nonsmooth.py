@@ -18,6 +18,8 @@ only need a subgradient). Constants, all certified:
   so Lstar = max(0, -<b, y>) is a proven lower bound on inf L; ``Lstar_gap`` = L(w*) - Lstar >= 0
   is the certified duality gap (about 1e-15 relative), and Delta = L(w1) - Lstar.
 Finite sum (class fsum): l_i(w) = phi(<a_i, w> - b_i), each G_i = ||a_i||-Lipschitz.
+The batch carries (A, b, alpha) as its ``polyhedral`` structure (phi(r) = max over u in
+[alpha, 1] of u r), from which problems/moreau_polyhedral.py computes the Moreau envelope.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ import torch
 from scipy.optimize import linprog
 
 from problems import _random as rnd
-from problems._batch import FiniteSum, ProblemBatch
+from problems._batch import FiniteSum, Polyhedral, ProblemBatch
 from problems._regression import design, gather_rows, sample_rows, unit_slope_lipschitz
 
 Tensor = torch.Tensor
@@ -178,4 +180,5 @@ class PiecewiseLinearRegression:
                     "w1": w1[i].tolist(), "Lstar": float(Lstar[i]), "Lstar_gap": float(constants["Lstar_gap"][i])}
 
         return ProblemBatch(self.name, self.classes, loss, grad, constants, w1, w_star,
-                            {"family": self.name, "batch_size": B, "dim": d}, describe, terms=terms)
+                            {"family": self.name, "batch_size": B, "dim": d}, describe, terms=terms,
+                            polyhedral=Polyhedral(A, b, alpha))

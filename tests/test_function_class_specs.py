@@ -27,6 +27,12 @@ TOO_SMALL = [
     ("T5.3", "second-difference-corrected", "cosine-wells", 1, lambda b: 0.8 * b),
     ("T5.3", "smooth-corrected", "pseudo-huber", 2, lambda b: 0.8 * b),
     ("T5.3", "second-difference-corrected", "pseudo-huber", 2, lambda b: 0.8 * b),
+    # the non-smooth families: G^2/(2 H_env) on a linear piece, G where the subgradient bound is
+    # attained, and H_env exactly on w*'s face (problems/moreau_polyhedral.py)
+    ("T5.3", "close", "l1-regression", 2, lambda b: 0.45 * b),
+    ("T5.3", "lipschitz", "l1-regression", 2, lambda b: 0.99 * b),
+    ("T5.3", "smooth-corrected", "hinge", 2, lambda b: 0.999 * b),
+    ("T5.3", "second-difference-corrected", "hinge", 2, lambda b: 0.999 * b),
 ]
 
 

@@ -157,3 +157,25 @@ def test_witness_instance_is_not_H_smooth_by_a_global_solve() -> None:
 
     v = 0.05 / omega
     assert second_difference_lower(L, alpha * omega, H, m + np.pi / omega, v) > 1.2 * H * v ** 2
+
+
+def test_envelope_of_a_huber_function_far_below_its_curvature() -> None:
+    """L = L* + c h_delta(w - w*) in one dimension with H_env = 3e-6 c (where the damped Newton
+    steps stall and the line-search fallback takes over): L_hat(x) - L* is c H t^2/(2 (c + H))
+    for |t| <= delta (c + H)/H and c delta |t| - c delta^2/2 - c^2 delta^2/(2 H) beyond (t = x - w*)."""
+    c, delta, w_star, Lstar = 12.658234616198827, 2.851571885698971e-4, -1.5507622164185677, 1.8017526803914823
+    params = {"c": torch.tensor([[c]], dtype=torch.float64), "delta": torch.tensor([[delta]], dtype=torch.float64),
+              "Q": torch.tensor([[[-1.0]]], dtype=torch.float64), "w_star": torch.tensor([[w_star]], dtype=torch.float64),
+              "w1": torch.tensor([[-1.54]], dtype=torch.float64), "Lstar": torch.tensor([Lstar], dtype=torch.float64)}
+    problem = FAMILIES["huber"].build(params)
+    H = torch.tensor([3.609586595413408e-05], dtype=torch.float64)
+    x = (w_star + torch.cat([-torch.logspace(-4, 2, 60, dtype=torch.float64), torch.logspace(-4, 2, 60, dtype=torch.float64),
+                             torch.tensor([-47.50000927900571 - w_star], dtype=torch.float64)]))[None, :, None]
+    bracket = MoreauEnvelope(problem, H)(x)
+    t, h = (x[..., 0] - w_star).abs(), float(H)
+    exact = Lstar + torch.where(t <= delta * (c + h) / h, c * h * t ** 2 / (2 * (c + h)),
+                                c * delta * t - c * delta ** 2 / 2 - c ** 2 * delta ** 2 / (2 * h))
+    scale = 1e-12 * (1 + exact.abs())
+    assert torch.all(bracket.lower <= exact + scale) and torch.all(exact <= bracket.upper + scale)
+    assert torch.all(bracket.upper - bracket.lower <= scale)
+    assert torch.all(bracket.radius <= 1e-9 * (1 + x[..., 0].abs()))

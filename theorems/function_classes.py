@@ -62,19 +62,17 @@ def envelope_values(problem: ProblemBatch, w: Tensor, v: Tensor, H_env: Tensor) 
 
 
 def _envelope_values(problem: ProblemBatch, w: Tensor, v: Tensor, H_env: Tensor) -> dict[str, Tensor]:
-    """Brackets of L_hat at w, w + v, w - v and the conservative gradient-difference bound
-    H_env (||v - (y1 - y0)|| + r0 + r1) >= ||grad L_hat(w + v) - grad L_hat(w)||, where y0, y1 are
-    the approximate proximal points of w and w + v within r0, r1 of the exact ones and
-    grad L_hat(x) = H_env (x - prox(x)). Uncertified instances (rho >= H_env) get NaN."""
+    """Brackets of L_hat at w, w + v, w - v and a certified upper bound on
+    ||grad L_hat(w + v) - grad L_hat(w)|| (``MoreauEnvelope.gradient_difference``: from the
+    approximate proximal points of w and w + v and their radii, or exact on a certified common
+    face of a polyhedral batch). Uncertified instances (rho >= H_env) get NaN."""
     R = w.shape[1]
     rho = weak_convexity(problem)
     envelope = MoreauEnvelope(problem, H_env, rho)
     bracket = envelope(torch.cat([w, w + v, w - v], dim=1))
-    lo, hi, radius = (t[..., None] for t in (bracket.lower, bracket.upper, bracket.radius))
-    y0, y1 = bracket.prox[:, :R], bracket.prox[:, R:2 * R]
-    moved = _norm(v - (y1 - y0))
-    out = {"rho": rho.reshape(-1, 1, 1),
-           "env_grad_diff": H_env.reshape(-1, 1, 1) * (moved + radius[:, :R] + radius[:, R:2 * R])}
+    lo, hi = bracket.lower[..., None], bracket.upper[..., None]
+    difference = envelope.gradient_difference(w, w + v, bracket.points(0, R), bracket.points(R, 2 * R))
+    out = {"rho": rho.reshape(-1, 1, 1), "env_grad_diff": difference[..., None]}
     for i, suffix in enumerate(("w", "wv", "wmv")):
         out[f"env_{suffix}_lo"] = lo[:, i * R:(i + 1) * R]
         out[f"env_{suffix}_hi"] = hi[:, i * R:(i + 1) * R]
