@@ -85,8 +85,17 @@ class MoreauEnvelope:
         y = self.solve(x)
         value = self.inner(x, y)[0]
         radius = self.radius(x, y)
+        radius = torch.where(self.is_open(x, radius), torch.nan, radius)
         upper = torch.where(torch.isnan(radius), radius, value)
         return EnvelopeBracket(upper - self.modulus[:, None] * radius ** 2 / 2, upper, y, radius)
+
+    @staticmethod
+    def is_open(x: Tensor, radius: Tensor) -> Tensor:
+        """Points (B, R) whose certified radius is above the target 1e-9 (1 + ||x||): the solve
+        has not pinned the proximal point down, so ``__call__`` gives them no certificate (NaN,
+        as for rho >= H_env) rather than a wide bracket whose upper side could pass for a
+        violation."""
+        return radius > 1e-9 * (1 + torch.linalg.vector_norm(x, dim=-1))
 
     def gradient_difference(self, x0: Tensor, x1: Tensor, at0: EnvelopeBracket, at1: EnvelopeBracket) -> Tensor:
         """A certified upper bound (B, R) on ||grad L_hat(x1) - grad L_hat(x0)|| from the brackets
@@ -120,7 +129,7 @@ class MoreauEnvelope:
     def open_points(self, x: Tensor, y: Tensor) -> Tensor | None:
         """Indices (B, W, d) into the points that gather, per instance, those whose radius is
         above 1e-9 (1 + ||x||) first (W the most of any instance); None when there are none."""
-        open_ = self.radius(x, y) > 1e-9 * (1 + torch.linalg.vector_norm(x, dim=-1))
+        open_ = self.is_open(x, self.radius(x, y))
         width = int(open_.sum(1).max())
         if width == 0:
             return None

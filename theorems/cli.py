@@ -239,7 +239,8 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(outcome.__dict__, indent=1))
     else:
-        verdict = "violated" if outcome.violated else "holds"
+        verdict = "violated" if outcome.violated else ("holds" if outcome.applicable else
+                                                       "not applicable (the instance no longer meets the claim's condition)")
         print(f"{outcome.theorem} {outcome.claim}: measured {outcome.measured:.17g} (recorded "
               f"{outcome.recorded_measured:.17g}), bound {outcome.bound:.17g}: {verdict}")
     return EXIT_VIOLATED if outcome.violated else EXIT_OK

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from theorems.evaluate import evaluate
 from theorems.profiles import Profile
 from theorems.rounds import Evidence, RoundKey, build_round, measure_instance
 from theorems.spec import Claim, Spec
@@ -67,6 +68,9 @@ class Replay:
     measured: float
     bound: float
     violated: bool
+    #: False when the instance no longer meets the claim's condition (``Claim.when``), e.g. a
+    #: T5.3 point whose envelope the inner solve no longer certifies: nothing is compared then
+    applicable: bool = True
 
 
 def load_counterexample(path: str | Path) -> dict[str, Any]:
@@ -109,6 +113,9 @@ def replay(document: dict[str, Any], spec: Spec) -> Replay:
         raise CounterexampleError(f"replay file does not describe a run of {spec.id}: {exc}") from None
     recorded = document.get("measured")
     recorded_value = float(recorded) if isinstance(recorded, (int, float, str)) else math.nan
+    if claim.when is not None and not bool(evaluate(claim.when, data.values, data.like).reshape(key.batch_size, -1)
+                                           [document["instance"]].all()):
+        return Replay(spec.id, claim.name, recorded_value, measured, bound, False, applicable=False)
     tol = document.get("tolerance", {})
     slack = float(tol.get("rtol", 1e-9)) * (abs(measured) + abs(bound)) + float(tol.get("atol", 1e-12))
     violated = not math.isfinite(measured) or measured > bound + slack

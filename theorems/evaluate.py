@@ -37,7 +37,8 @@ def _compiled(expr: sp.Basic, names: tuple[str, ...]):
 def evaluate(expr: sp.Basic, values: Mapping[str, Tensor], like: Tensor) -> Tensor:
     """``expr`` with every free symbol replaced by ``values[name]``, broadcast to ``like``'s shape.
 
-    Relational expressions (e.g. ``eta <= 1/H``) return boolean tensors. A finite sum
+    Relational expressions (e.g. ``eta <= 1/H``) and conjunctions of them (``And``) return boolean
+    tensors. A finite sum
     ``Sum(f(t), (t, a, b))`` whose limits evaluate to integers shared by the whole batch (e.g.
     ``(t, 1, T)``) is summed exactly over a new last axis, so bounds such as Theorem 6.2's
     ``sum_t eta_t^2`` are written as in the notes.
@@ -49,6 +50,12 @@ def evaluate(expr: sp.Basic, values: Mapping[str, Tensor], like: Tensor) -> Tens
     missing = [n for n in names if n not in values]
     if missing:
         raise KeyError(f"no value for symbol(s) {missing} in {expr}")
+    if isinstance(expr, sp.And):
+        parts = [evaluate(arg, values, like) for arg in expr.args]
+        out = parts[0]
+        for part in parts[1:]:
+            out = out & part
+        return out
     if isinstance(expr, sp.core.relational.Relational):
         lhs = evaluate(expr.lhs, values, like)
         rhs = evaluate(expr.rhs, values, like)

@@ -19,7 +19,7 @@ Tensor = torch.Tensor
 POWER_STEPS = 8
 
 ENVELOPE = frozenset({"rho", "env_w_lo", "env_w_hi", "env_wv_lo", "env_wv_hi", "env_wmv_lo", "env_wmv_hi",
-                      "env_grad_diff"})
+                      "env_grad_diff", "env_certified"})
 
 
 def _norm(x: Tensor) -> Tensor:
@@ -65,7 +65,8 @@ def _envelope_values(problem: ProblemBatch, w: Tensor, v: Tensor, H_env: Tensor)
     """Brackets of L_hat at w, w + v, w - v and a certified upper bound on
     ||grad L_hat(w + v) - grad L_hat(w)|| (``MoreauEnvelope.gradient_difference``: from the
     approximate proximal points of w and w + v and their radii, or exact on a certified common
-    face of a polyhedral batch). Uncertified instances (rho >= H_env) get NaN."""
+    face of a polyhedral batch). Uncertified instances (rho >= H_env) and points the inner solve
+    did not pin down get NaN; ``env_certified`` is 1 where every value of a point is finite."""
     R = w.shape[1]
     rho = weak_convexity(problem)
     envelope = MoreauEnvelope(problem, H_env, rho)
@@ -76,6 +77,8 @@ def _envelope_values(problem: ProblemBatch, w: Tensor, v: Tensor, H_env: Tensor)
     for i, suffix in enumerate(("w", "wv", "wmv")):
         out[f"env_{suffix}_lo"] = lo[:, i * R:(i + 1) * R]
         out[f"env_{suffix}_hi"] = hi[:, i * R:(i + 1) * R]
+    finite = torch.stack([torch.isfinite(out[k]) for k in out if k.startswith("env_")]).all(0)
+    out["env_certified"] = finite.to(lo.dtype)
     return out
 
 

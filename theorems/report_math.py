@@ -47,6 +47,7 @@ _DISPLAY = {
     "env_wv_hi": (r"\hat L(w+v)^{+}", "L\u0302(w+v)\u207a"),
     "env_wmv_lo": (r"\hat L(w-v)^{-}", "L\u0302(w\u2212v)\u207b"),
     "env_wmv_hi": (r"\hat L(w-v)^{+}", "L\u0302(w\u2212v)\u207a"),
+    "env_certified": (r"\mathbb{1}[\hat L \text{ certified}]", "1[L\u0302 certified]"),
     "E_X1": (r"\mathbb{E}[X_1]", "E[X\u2081]"),
     "var_X1": (r"\mathrm{Var}[X_1]", "Var[X\u2081]"),
     "E_sq_dist_Y": (r"\mathbb{E}\lVert X - Y \rVert^{2}", "E\u2016X \u2212 Y\u2016\u00b2"),

@@ -136,6 +136,8 @@ rho = sp.Symbol("rho", nonnegative=True)             # Hess L >= -rho I (0 for c
 H_env = sp.Symbol("H_env", positive=True)
 env_w_lo, env_w_hi, env_wv_lo, env_wv_hi, env_wmv_lo, env_wmv_hi = sp.symbols(
     "env_w_lo env_w_hi env_wv_lo env_wv_hi env_wmv_lo env_wmv_hi", real=True)
+env_certified = sp.Symbol("env_certified", nonnegative=True)  # 1 where the envelope values of (w, v) are certified
 env_grad_diff = sp.Symbol("env_grad_diff", nonnegative=True)
 POINTWISE.update({s.name: s for s in (grad_diff_sq, hess_v_sq, hess_power_sq, curv_v, rho, env_w_lo, env_w_hi,
-                                      env_wv_lo, env_wv_hi, env_wmv_lo, env_wmv_hi, env_grad_diff)})
+                                      env_wv_lo, env_wv_hi, env_wmv_lo, env_wmv_hi, env_grad_diff,
+                                      env_certified)})

@@ -7,8 +7,8 @@ from pathlib import Path
 import sympy as sp
 
 from theorems.spec import Claim, ProofStep, Setting, Source, Spec
-from theorems.symbols import (G, H, H_env, L_w, env_grad_diff, env_w_hi, env_w_lo, env_wmv_hi, env_wmv_lo, env_wv_hi,
-                              env_wv_lo, grad_diff_sq, hess_power_sq, hess_v_sq, rho, v_sq)
+from theorems.symbols import (G, H, H_env, L_w, env_certified, env_grad_diff, env_w_hi, env_w_lo, env_wmv_hi,
+                              env_wmv_lo, env_wv_hi, env_wv_lo, grad_diff_sq, hess_power_sq, hess_v_sq, rho, v_sq)
 
 P5_2 = Spec(
     id="P5.2",
@@ -36,7 +36,9 @@ _s = sp.Symbol("s", real=True)
 #: The envelope's smoothness constant when Hess L >= -rho I and H_env > rho: max(H_env, H_env rho/(H_env - rho)),
 #: which is H_env for a convex L (rho = 0).
 _H_HAT = sp.Max(H_env, H_env * rho / (H_env - rho))
-_CERTIFIED = sp.Gt(H_env, rho)
+#: Certified instances: H_env > rho, and the inner solve pinned down the proximal point of every
+#: sampled point (problems/moreau.py gives the others NaN, which would otherwise read as a violation).
+_CERTIFIED = sp.And(sp.Gt(H_env, rho), sp.Gt(env_certified, sp.Rational(1, 2)))
 _GAP = sp.Max(L_w - env_w_lo, env_w_hi - L_w)
 _LIPSCHITZ = sp.Max(env_wv_hi - env_w_lo, env_w_hi - env_wv_lo)
 _SECOND_DIFFERENCE = sp.Max(env_wv_hi + env_wmv_hi - 2 * env_w_lo, 2 * env_w_hi - env_wv_lo - env_wmv_lo)
