@@ -111,8 +111,7 @@ def pep_seed(N: int) -> Params:
     _, norms, losses = pep_nonconvex_min_grad(N)
     x = -np.concatenate([[0.0], np.cumsum(norms[:-1])])
     order = np.argsort(x)
-    t64 = lambda a: torch.tensor(a[order], dtype=torch.float64)  # noqa: E731
-    piece = interpolate(t64(x), t64(norms), t64(losses), 1.0)
+    piece = interpolate(*(torch.tensor(a[order], dtype=torch.float64) for a in (x, norms, losses)), 1.0)
     return {"t": piece["t"][None, None], "a": piece["a"][None, None], "p": piece["p"][None],
             "Q": torch.ones(1, 1, 1, dtype=torch.float64), "m": torch.zeros(1, 1, dtype=torch.float64),
             "w1": torch.zeros(1, 1, dtype=torch.float64)}

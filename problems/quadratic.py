@@ -20,6 +20,7 @@ from problems.parametric import Params, clamp_relative, nearest_orthogonal
 
 Tensor = torch.Tensor
 
+
 class Quadratic:
     """Family of rotated quadratics; ``strongly_convex`` chooses [mu, H] over [0, H]."""
 
