@@ -78,7 +78,7 @@ def test_broken_gd_is_violated_and_replays_to_the_same_value(tmp_path) -> None:
     violated = [c for c in report["claims"] if c["verdict"] == "violated"]
     assert violated
     for claim in violated:
-        replay = run_cli(["replay", claim["counterexample"], "--format", "json"])
+        replay = run_cli(["replay", claim["counterexample"], "--format", "json", "--allow-import"])
         assert replay.returncode == 1, replay.stderr
         replayed = json.loads(replay.stdout)
         assert replayed["violated"] and replayed["measured"] == claim["violation"]["measured"]

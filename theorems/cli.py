@@ -21,7 +21,7 @@ from problems import FAMILIES
 from theorems.catalog import CATALOG, UnknownResultError, lookup
 from theorems.checker import CheckResult, check, round_keys
 from theorems.counterexample import CounterexampleError, load_counterexample, replay
-from theorems.loading import AlgorithmLoadError, load_module, parse_assignments, parse_options
+from theorems.loading import AlgorithmLoadError, imports_code, load_module, parse_assignments, parse_options
 from theorems.profiles import PROFILES
 from theorems.report import run_settings, write_report
 from theorems.report_progress import ReportProgress
@@ -84,6 +84,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p_replay = sub.add_parser("replay", help="rebuild the run of a counterexample file and measure it again")
     p_replay.add_argument("file")
+    p_replay.add_argument("--allow-import", action="store_true",
+                          help="import the module the file names as its algorithm (runs that module's code; "
+                               "only for files you trust); built-in and torch.optim algorithms need no flag")
     p_replay.add_argument("--format", choices=("text", "json"), default="text")
     return parser
 
@@ -134,7 +137,8 @@ def _check_text(result: CheckResult) -> str:
             lines.append(f"    violated on {v.key.family}/{v.key.oracle} instance {v.instance} (T={v.key.horizon}, "
                          f"d={v.key.dim}{'' if v.step is None else f', t={v.step}'}): measured {v.measured:.6g} > "
                          f"bound {v.bound:.6g}{(' (' + v.reason + ')') if v.reason else ''}")
-            lines.append(f"    replay: theorycheck replay {c.counterexample}")
+            flag = " --allow-import" if result.algorithm and imports_code(result.algorithm) else ""
+            lines.append(f"    replay: theorycheck replay {c.counterexample}{flag}")
     for description, ok in result.proof_steps:
         lines.append(f"  proof step {'verified' if ok else 'FAILS'}: {description}")
     return "\n".join(lines)
@@ -235,14 +239,15 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         spec = lookup(document["theorem"])
     except UnknownResultError as exc:
         raise CounterexampleError(f"replay file names {exc}") from None
-    outcome = replay(document, spec)
+    outcome = replay(document, spec, allow_import=args.allow_import)
     if args.format == "json":
         print(json.dumps(outcome.__dict__, indent=1))
     else:
         verdict = "violated" if outcome.violated else ("holds" if outcome.applicable else
                                                        "not applicable (the instance no longer meets the claim's condition)")
+        test = "" if outcome.p_value is None else f", p-value {outcome.p_value:.3g} against level {outcome.level:.3g}"
         print(f"{outcome.theorem} {outcome.claim}: measured {outcome.measured:.17g} (recorded "
-              f"{outcome.recorded_measured:.17g}), bound {outcome.bound:.17g}: {verdict}")
+              f"{outcome.recorded_measured:.17g}), bound {outcome.bound:.17g}{test}: {verdict}")
     return EXIT_VIOLATED if outcome.violated else EXIT_OK
 
 

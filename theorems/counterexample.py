@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from theorems.evaluate import evaluate
-from theorems.profiles import Profile
-from theorems.rounds import Evidence, RoundKey, build_round, measure_instance
+from theorems.loading import imports_code
+from theorems.profiles import PROFILES, Profile
+from theorems.rounds import Evidence, RoundKey, build_round, compare
 from theorems.spec import Claim, Spec
 
 FORMAT_VERSION = 1
@@ -60,7 +60,8 @@ def write_counterexample(spec: Spec, claim: Claim, evidence: Evidence, profile: 
 
 @dataclass(frozen=True)
 class Replay:
-    """A replayed counterexample: the recorded and the recomputed measured value."""
+    """A replayed counterexample: the recorded and the re-measured values, judged with the
+    checker's own tolerance (never the file's)."""
 
     theorem: str
     claim: str
@@ -71,65 +72,140 @@ class Replay:
     #: False when the instance no longer meets the claim's condition (``Claim.when``), e.g. a
     #: T5.3 point whose envelope the inner solve no longer certifies: nothing is compared then
     applicable: bool = True
+    #: an expectation claim's one-sided p-value, and the level it is compared with (the profile's
+    #: level split over the comparisons of the round)
+    p_value: float | None = None
+    level: float | None = None
 
 
 def load_counterexample(path: str | Path) -> dict[str, Any]:
-    """Read and validate a counterexample file."""
+    """Read and validate a counterexample file: every field that the replay uses must have its
+    type and range, or the file is refused with a one-line ``CounterexampleError``."""
     p = Path(path)
     try:
         document = json.loads(p.read_text())
     except FileNotFoundError:
         raise CounterexampleError(f"replay file {str(p)!r} does not exist") from None
+    except IsADirectoryError:
+        raise CounterexampleError(f"replay file {str(p)!r} is a folder") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise CounterexampleError(f"cannot read replay file {str(p)!r}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise CounterexampleError(f"replay file {str(p)!r} is not JSON: {exc.msg} at line {exc.lineno}") from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise CounterexampleError(f"replay file {str(p)!r} is not JSON: {getattr(exc, 'msg', exc)}") from None
     if not isinstance(document, dict) or document.get("theorycheck_counterexample") != FORMAT_VERSION:
         raise CounterexampleError(f"replay file {str(p)!r} is not a theorycheck counterexample (version {FORMAT_VERSION})")
+
+    def fail(message: str) -> CounterexampleError:
+        return CounterexampleError(f"replay file {str(p)!r}: {message}")
+
     required = {"theorem": str, "claim": str, "round": dict, "instance": int}
     for name, kind in required.items():
-        if not isinstance(document.get(name), kind):
-            raise CounterexampleError(f"replay file {str(p)!r}: field {name!r} is missing or not a {kind.__name__}")
+        if not isinstance(document.get(name), kind) or isinstance(document.get(name), bool):
+            raise fail(f"field {name!r} is missing or not a {kind.__name__}")
     fields = set(RoundKey.__dataclass_fields__)
     optional = {"params"}  # added later: files written before it replay without it
-    if not fields - optional <= set(document["round"]) <= fields:
-        raise CounterexampleError(f"replay file {str(p)!r}: 'round' must have exactly the fields {sorted(fields)}")
+    r = document["round"]
+    if not fields - optional <= set(r) <= fields:
+        raise fail(f"'round' must have exactly the fields {sorted(fields)}")
+    for name in ("seed", "horizon", "dim", "batch_size", "replicas"):
+        if not isinstance(r[name], int) or isinstance(r[name], bool) or r[name] < (0 if name == "seed" else 1):
+            raise fail(f"round.{name} must be a {'non-negative' if name == 'seed' else 'positive'} integer, "
+                       f"got {r[name]!r}")
+    for name in ("spec_id", "setting", "family", "oracle", "device"):
+        if not isinstance(r[name], str):
+            raise fail(f"round.{name} must be text, got {r[name]!r}")
+    if r["algorithm"] is not None and not isinstance(r["algorithm"], str):
+        raise fail(f"round.algorithm must be text or null, got {r['algorithm']!r}")
+    for name in ("options", "hyper", "params"):
+        if not isinstance(r.get(name, {}), dict):
+            raise fail(f"round.{name} must be an object, got {type(r[name]).__name__}")
+    if not all(isinstance(v, str) for v in r["hyper"].values()):
+        raise fail("round.hyper must map names to expressions written as text")
+    if not 0 <= document["instance"] < r["batch_size"]:
+        raise fail(f"instance {document['instance']} is outside the batch of {r['batch_size']}")
+    for name in ("step", "replica"):
+        value = document.get(name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise fail(f"{name} must be a non-negative integer or null, got {value!r}")
+    for name in ("measured", "bound"):
+        if _recorded(document.get(name)) is None:
+            raise fail(f"{name!r} must be the recorded number")
     return document
 
 
-def replay(document: dict[str, Any], spec: Spec) -> Replay:
-    """Rebuild the round of a counterexample and measure the same instance again."""
+def _recorded(value: Any) -> float | None:
+    """A recorded number (finite, or 'nan' / 'inf' as ``_json_number`` writes them); None if not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str) and value in ("nan", "inf", "-inf"):
+        return float(value)
+    return None
+
+
+def _same(a: float, b: float) -> bool:
+    """Whether a re-measured value reproduces the recorded one (to 1e-9 relative, NaN with NaN)."""
+    return (math.isnan(a) and math.isnan(b)) or a == b or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-300)
+
+
+def replay(document: dict[str, Any], spec: Spec, allow_import: bool = False) -> Replay:
+    """Rebuild the round of a counterexample, judge the same comparison again with the checker's
+    own tolerance (never the file's: its ``tolerance`` field is a record only), and check that it reproduces the recorded
+    measured value and bound (a file that does not is an error, not a verdict).
+
+    An algorithm that is neither built in nor a ``torch.optim`` optimizer is imported only with
+    ``allow_import=True``: a shared file must not run code its reader did not ask for.
+    """
+    algorithm = document["round"].get("algorithm")
+    if algorithm is not None and imports_code(algorithm) and not allow_import:
+        raise CounterexampleError(f"the replay file names the algorithm {algorithm!r}, which replay would have to "
+                                  "import (and so run its code); pass --allow-import if you trust the file")
+    profile = PROFILES["quick"]  # the checker's tolerances (the same in every built-in profile)
+    instance, step, replica = document["instance"], document.get("step"), document.get("replica")
     try:
         claim = spec.claim(document["claim"])
         key = RoundKey(**document["round"])
+        if key.spec_id != spec.id:
+            raise CounterexampleError(f"round.spec_id {key.spec_id!r} is not the file's theorem {spec.id}")
         data = build_round(spec, key)
-        if not 0 <= document["instance"] < key.batch_size:
-            raise CounterexampleError(f"instance {document['instance']} is outside the batch of {key.batch_size}")
-        measured, bound = measure_instance(claim, data, document["instance"], document.get("step"),
-                                           document.get("replica"))
-    except (KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, CounterexampleError):
-            raise
-        raise CounterexampleError(f"replay file does not describe a run of {spec.id}: {exc}") from None
-    recorded = document.get("measured")
-    recorded_value = float(recorded) if isinstance(recorded, (int, float, str)) else math.nan
-    if claim.when is not None and not bool(evaluate(claim.when, data.values, data.like).reshape(key.batch_size, -1)
-                                           [document["instance"]].all()):
-        return Replay(spec.id, claim.name, recorded_value, measured, bound, False, applicable=False)
-    tol = document.get("tolerance", {})
-    slack = float(tol.get("rtol", 1e-9)) * (abs(measured) + abs(bound)) + float(tol.get("atol", 1e-12))
-    violated = not math.isfinite(measured) or measured > bound + slack
-    return Replay(spec.id, claim.name, recorded_value, measured, bound, violated)
+        c = compare(claim, data, profile.level, profile.rtol, profile.atol)
+        if c is not None:
+            K, R = c.bad.shape[-1], (c.bad.shape[1] if c.kind == "sure" else 1)
+            if not (step is None and K == 1 or step is not None and 1 <= step <= K):
+                raise CounterexampleError(f"step {step} is outside the run's steps 1..{K}")
+            if c.kind == "sure" and not 0 <= (replica or 0) < R:
+                raise CounterexampleError(f"replica {replica} is outside the run's {R} replicas")
+    except CounterexampleError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
+        raise CounterexampleError(f"replay file does not describe a run of {spec.id}: "
+                                  f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    recorded_measured, recorded_bound = _recorded(document.get("measured")), _recorded(document.get("bound"))
+    if c is None or not bool(c.mask[instance]):
+        return Replay(spec.id, claim.name, recorded_measured, math.nan, math.nan, False, applicable=False)
+    at = c.index(instance, step, replica)
+    measured, bound = float(c.measured[at]), float(c.bound[at])
+    if not (_same(measured, recorded_measured) and _same(bound, recorded_bound)):
+        raise CounterexampleError(f"the file does not reproduce: it records measured {recorded_measured:.17g}, "
+                                  f"bound {recorded_bound:.17g}; its round now gives measured {measured:.17g}, "
+                                  f"bound {bound:.17g} (an edited file, or another version of the code)")
+    p_value = None if c.p_value is None else float(c.p_value[at])
+    level = None if c.p_value is None else profile.level / c.bad[0].numel() / int(c.mask.sum())
+    return Replay(spec.id, claim.name, recorded_measured, measured, bound, bool(c.bad[at]), True, p_value, level)
 
 
 def witness_evidence(spec: Spec, claim: Claim) -> Evidence | None:
     """Replay an erratum's stored counterexample; its evidence when it is still violated."""
     if claim.witness is None:
         return None
-    document = load_counterexample(claim.witness)
-    outcome = replay(document, spec)
+    try:
+        document = load_counterexample(claim.witness)
+        outcome = replay(document, spec)
+    except CounterexampleError:
+        return None
     if not outcome.violated:
         return None
     return Evidence(RoundKey(**document["round"]), document["instance"], document.get("step"), outcome.measured,
                     outcome.bound, outcome.measured / outcome.bound if outcome.bound > 0 else math.nan, True,
-                    document.get("p_value"), replica=document.get("replica"))
+                    outcome.p_value, replica=document.get("replica"))

@@ -10,10 +10,10 @@ import sys
 from typing import Any, Callable, Iterable, Mapping
 
 import sympy as sp
-from sympy.parsing.sympy_parser import parse_expr
 import torch
 
 from algorithms import ALGORITHMS, torch_optimizer
+from theorems.expressions import ExpressionError, parse_expression
 
 
 class AlgorithmLoadError(ValueError):
@@ -49,6 +49,21 @@ def load_algorithm(reference: str, options: Mapping[str, Any] | None = None) -> 
     return functools.partial(obj, **options) if options else obj
 
 
+def imports_code(reference: str) -> bool:
+    """Whether loading ``reference`` would import a module that is neither built in nor torch:
+    true for anything but a built-in name (``algorithms.ALGORITHMS``) and a public
+    ``torch.optim`` optimizer class (``torch.optim.SGD`` or ``torch.optim:SGD``)."""
+    if reference in ALGORITHMS:
+        return False
+    module_name, sep, attribute = reference.partition(":")
+    if not sep:
+        module_name, _, attribute = reference.rpartition(".")
+    if module_name != "torch.optim" or not attribute.isidentifier() or attribute.startswith("_"):
+        return True
+    obj = getattr(torch.optim, attribute, None)
+    return not (isinstance(obj, type) and issubclass(obj, torch.optim.Optimizer))
+
+
 def load_module(name: str) -> Any:
     """Import a user's module; modules in the working directory import, as with ``python -m``."""
     if os.getcwd() not in sys.path:
@@ -82,18 +97,9 @@ def parse_options(items: Iterable[str]) -> dict[str, Any]:
 
 
 def parse_hyper(text: str, allowed: Iterable[str], context: str) -> sp.Expr:
-    """A hyper-parameter override such as ``1/(3*H)``: a sympy expression of ``allowed`` symbols."""
-    names = sorted(set(allowed))
-    functions = {"sqrt": sp.sqrt, "exp": sp.exp, "log": sp.log, "Min": sp.Min, "Max": sp.Max, "min": sp.Min,
-                 "max": sp.Max, "pi": sp.pi, "Integer": sp.Integer, "Float": sp.Float, "Rational": sp.Rational,
-                 "Symbol": sp.Symbol}
+    """A hyper-parameter override such as ``1/(3*H)``: an expression of ``allowed`` symbols,
+    parsed as data (theorems/expressions.py), never evaluated as Python."""
     try:
-        expr = parse_expr(text, local_dict={n: sp.Symbol(n) for n in names}, global_dict=functions)
-    except (sp.SympifyError, SyntaxError, TypeError, NameError) as exc:
-        raise AlgorithmLoadError(f"{context}: cannot parse {text!r} as an expression: {exc}") from None
-    if not isinstance(expr, sp.Expr):
-        raise AlgorithmLoadError(f"{context}: {text!r} is not an expression")
-    unknown = sorted(s.name for s in expr.free_symbols if s.name not in names)
-    if unknown:
-        raise AlgorithmLoadError(f"{context}: {text!r} uses {unknown}; it may use {names}")
-    return expr
+        return parse_expression(text, sorted(set(allowed)))
+    except ExpressionError as exc:
+        raise AlgorithmLoadError(f"{context}: {exc}") from None

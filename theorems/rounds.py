@@ -378,25 +378,84 @@ def _per_instance(ratio: Tensor, mask: Tensor) -> tuple[float, ...]:
     return tuple(worst[mask & torch.isfinite(worst)].cpu().tolist())
 
 
-def evaluate_claim(claim: Claim, data: RoundData, level: float, rtol: float, atol: float) -> ClaimRound:
-    """Compare measured with bound on every applicable instance of the round.
+@dataclass(frozen=True)
+class Comparisons:
+    """Every comparison of a claim on a round, judged as the checker judges it: ``measured``,
+    ``bound``, ``ratio`` and ``bad`` (violated) have shape (B, R, K) for a sure claim and (B, K)
+    for an expectation claim (``measured`` is then the replica mean, with its confidence
+    ``half`` width and one-sided ``p_value``); ``mask`` (B,) marks the applicable instances."""
+
+    kind: str
+    measured: Tensor
+    bound: Tensor
+    ratio: Tensor
+    bad: Tensor
+    finite: Tensor
+    mask: Tensor
+    tol: Tensor
+    p_value: Tensor | None = None
+    half: Tensor | None = None
+
+    def index(self, instance: int, step: int | None, replica: int | None) -> tuple[int, ...]:
+        """The position of one comparison (replica ignored for an expectation claim)."""
+        k = 0 if step is None else step - 1
+        return (instance, k) if self.kind == "expect" else (instance, replica or 0, k)
+
+
+def compare(claim: Claim, data: RoundData, level: float, rtol: float, atol: float) -> Comparisons | None:
+    """Judge every comparison of ``claim`` on the round (None when no instance is applicable).
 
     Sure claims: violated where measured > bound + rtol (|measured| + |bound|) + atol, or where
-    either side is not finite. Expectation claims: violated where the one-sided lower confidence
-    bound of the mean, at ``level`` divided by the number of comparisons of the round, exceeds
-    the bound.
+    the measured value is not finite or the bound is NaN. Expectation claims: violated where the
+    one-sided lower confidence bound of the mean, at ``level`` divided by the number of
+    comparisons of the round, exceeds the bound (plus the same rounding slack).
     """
     measured, bound, tol = _sides(claim, data, rtol, atol)
-    B, K = measured.shape[0], measured.shape[2]
+    B = measured.shape[0]
     mask = torch.ones(B, dtype=torch.bool, device=measured.device)
     if claim.when is not None:
         mask = evaluate(claim.when, data.values, data.like).reshape(B, -1).all(-1)
-    applicable = int(mask.sum())
-    if applicable == 0:
-        return ClaimRound(0, 0, None, None)
+    if int(mask.sum()) == 0:
+        return None
     if claim.kind == "sure":
-        return _sure(measured, bound, tol, mask, data)
-    return _expect(measured, bound, tol, mask, data, level)
+        finite = torch.isfinite(measured) & ~torch.isnan(bound)
+        bad = (~finite | (measured > bound + tol)) & mask[:, None, None]
+        ratio = torch.where(bound > tol, measured / bound, torch.full_like(measured, math.nan))
+        ratio = torch.where(mask[:, None, None] & finite, ratio, torch.full_like(ratio, math.nan))
+        return Comparisons("sure", measured, bound, ratio, bad, finite, mask, tol)
+    K = measured.shape[2]
+    per_comparison = level / (int(mask.sum()) * K)
+    target = bound[:, 0, :]
+    slack = tol.max(1).values
+    mean, half = statistics.mean_and_halfwidth(measured, per_comparison)
+    finite = torch.isfinite(measured).all(1) & ~torch.isnan(target)
+    pv = statistics.p_values(measured, target + slack)
+    pv = torch.where(finite, pv, torch.zeros_like(pv))
+    bad = (pv < per_comparison) & mask[:, None]
+    ratio = torch.where((target > slack) & finite & mask[:, None], mean / target, torch.full_like(mean, math.nan))
+    return Comparisons("expect", mean, target, ratio, bad, finite, mask, slack, pv, half)
+
+
+def evaluate_claim(claim: Claim, data: RoundData, level: float, rtol: float, atol: float) -> ClaimRound:
+    """Compare measured with bound on every applicable instance of the round (``compare``) and
+    keep the worst comparison, the most significant violation and each instance's tightness."""
+    c = compare(claim, data, level, rtol, atol)
+    if c is None:
+        return ClaimRound(0, 0, None, None)
+    applicable = int(c.mask.sum())
+    ratio_flat = torch.nan_to_num(c.ratio, nan=-math.inf).reshape(-1)
+    worst_i = int(ratio_flat.argmax()) if bool(torch.isfinite(ratio_flat).any()) else None
+    violation_i = None
+    if bool(c.bad.any()):
+        if c.kind == "sure":
+            excess = torch.where(c.finite, (c.measured - c.bound) / (c.bound.abs() + c.tol),
+                                 torch.full_like(c.measured, math.inf))
+            violation_i = int(torch.where(c.bad, excess, torch.full_like(excess, -math.inf)).reshape(-1).argmax())
+        else:
+            violation_i = int(torch.where(c.bad, c.p_value, torch.full_like(c.p_value, 2.0)).reshape(-1).argmin())
+    worst = None if worst_i is None else _evidence(c, worst_i, data)
+    violation = None if violation_i is None else _evidence(c, violation_i, data)
+    return ClaimRound(applicable, applicable * c.bad[0].numel(), worst, violation, _per_instance(c.ratio, c.mask))
 
 
 def _sides(claim: Claim, data: RoundData, rtol: float, atol: float) -> tuple[Tensor, Tensor, Tensor]:
@@ -410,78 +469,23 @@ def _sides(claim: Claim, data: RoundData, rtol: float, atol: float) -> tuple[Ten
     return measured.expand(shape), bound.expand(shape), rtol * scale.expand(shape) + atol
 
 
-def _locate(flat_index: int, K: int, R: int | None = None) -> tuple[int, int | None, int | None]:
-    """(instance, replica or None, step or None) of a flat index into (B, R, K) or (B, K)."""
-    if R is None:
-        b, k = divmod(flat_index, K)
-        r = None
-    else:
-        b, rest = divmod(flat_index, R * K)
+def _evidence(c: Comparisons, i: int, data: RoundData) -> Evidence:
+    """The evidence of the comparison at flat index ``i`` of ``c``."""
+    K = c.bad.shape[-1]
+    violated = bool(c.bad.reshape(-1)[i])
+    reason = "non-finite value" if violated and not bool(c.finite.reshape(-1)[i]) else ""
+    m, b = float(c.measured.reshape(-1)[i]), float(c.bound.reshape(-1)[i])
+    if c.kind == "sure":
+        R = c.bad.shape[1]
+        inst, rest = divmod(i, R * K)
         r, k = divmod(rest, K)
-    return b, r, (k + 1 if K > 1 else None)
-
-
-def _sure(measured: Tensor, bound: Tensor, tol: Tensor, mask: Tensor, data: RoundData) -> ClaimRound:
-    B, R, K = measured.shape
-    finite = torch.isfinite(measured) & ~torch.isnan(bound)
-    bad = (~finite | (measured > bound + tol)) & mask[:, None, None]
-    ratio = torch.where(bound > tol, measured / bound, torch.full_like(measured, math.nan))
-    ratio = torch.where(mask[:, None, None] & finite, ratio, torch.full_like(ratio, math.nan))
-    worst = _evidence_at(ratio, measured, bound, bad, data, K, R)
-    violation = None
-    if bool(bad.any()):
-        excess = torch.where(bad, torch.where(finite, (measured - bound) / (bound.abs() + tol), torch.full_like(measured, math.inf)),
-                             torch.full_like(measured, -math.inf))
-        i = int(excess.reshape(-1).argmax())
-        violation = _evidence(i, measured, bound, ratio, True, data, K, R,
-                              reason="" if bool(finite.reshape(-1)[i]) else "non-finite value")
-    return ClaimRound(int(mask.sum()), int(mask.sum()) * R * K, worst, violation, _per_instance(ratio, mask))
-
-
-def _evidence_at(ratio: Tensor, measured: Tensor, bound: Tensor, bad: Tensor, data: RoundData, K: int, R: int) -> Evidence | None:
-    flat = torch.nan_to_num(ratio, nan=-math.inf).reshape(-1)
-    if not bool(torch.isfinite(flat).any()):
-        return None
-    i = int(flat.argmax())
-    return _evidence(i, measured, bound, ratio, bool(bad.reshape(-1)[i]), data, K, R)
-
-
-def _evidence(i: int, measured: Tensor, bound: Tensor, ratio: Tensor, violated: bool, data: RoundData,
-              K: int, R: int, reason: str = "") -> Evidence:
-    b, r, k = _locate(i, K, R)
-    return Evidence(data.key, b, k, float(measured.reshape(-1)[i]), float(bound.reshape(-1)[i]),
-                    float(ratio.reshape(-1)[i]), violated, reason=reason, replica=r)
-
-
-def _expect(measured: Tensor, bound: Tensor, tol: Tensor, mask: Tensor, data: RoundData, level: float) -> ClaimRound:
-    B, R, K = measured.shape
-    comparisons = int(mask.sum()) * K
-    per_comparison = level / comparisons
-    target = bound[:, 0, :]
-    slack = tol.max(1).values
-    mean, half = statistics.mean_and_halfwidth(measured, per_comparison)
-    finite = torch.isfinite(measured).all(1)
-    pv = statistics.p_values(measured, target + slack)
-    pv = torch.where(finite, pv, torch.zeros_like(pv))
-    bad = (pv < per_comparison) & mask[:, None]
-    ratio = torch.where((target > slack) & finite & mask[:, None], mean / target, torch.full_like(mean, math.nan))
-
-    def at(i: int, violated: bool, reason: str = "") -> Evidence:
-        b, _, k = _locate(i, K)
-        tb = float(target.reshape(-1)[i])
-        m, h = float(mean.reshape(-1)[i]), float(half.reshape(-1)[i])
-        return Evidence(data.key, b, k, m, tb, float(ratio.reshape(-1)[i]), violated, float(pv.reshape(-1)[i]),
-                        (m - h) / tb if tb > 0 else None, (m + h) / tb if tb > 0 else None, reason)
-
-    flat = torch.nan_to_num(ratio, nan=-math.inf).reshape(-1)
-    worst = at(int(flat.argmax()), False) if bool(torch.isfinite(flat).any()) else None
-    if worst is not None and bool(bad.reshape(-1)[int(flat.argmax())]):
-        worst = at(int(flat.argmax()), True)
-    violation = None
-    if bool(bad.any()):
-        i = int(torch.where(bad, pv, torch.full_like(pv, 2.0)).reshape(-1).argmin())
-        violation = at(i, True, "" if bool(finite.reshape(-1)[i]) else "non-finite value")
-    return ClaimRound(int(mask.sum()), comparisons, worst, violation, _per_instance(ratio, mask))
+        return Evidence(data.key, inst, k + 1 if K > 1 else None, m, b, float(c.ratio.reshape(-1)[i]), violated,
+                        reason=reason, replica=r)
+    inst, k = divmod(i, K)
+    h = float(c.half.reshape(-1)[i])
+    return Evidence(data.key, inst, k + 1 if K > 1 else None, m, b, float(c.ratio.reshape(-1)[i]), violated,
+                    float(c.p_value.reshape(-1)[i]), (m - h) / b if b > 0 else None, (m + h) / b if b > 0 else None,
+                    reason)
 
 
 def measure_instance(claim: Claim, data: RoundData, instance: int, step: int | None,
