@@ -13,7 +13,7 @@ import dataclasses
 import torch
 
 from algorithms.protocol import Algorithm
-from algorithms.run import Trace, run
+from algorithms.run import ProtocolError, Trace, run
 from problems import BoundOracle, ProblemBatch
 
 Tensor = torch.Tensor
@@ -40,8 +40,10 @@ class CommonRandomNumbers:
         """The mean of the next m recorded draws, evaluated at w; the generator then continues
         where it was, so later draws stay fresh."""
         if self.replayed + m > len(self.states):
-            raise ValueError(f"the coupled run asks for {self.replayed + m} shared samples but the first run drew "
-                             f"only {len(self.states)}")
+            raise ProtocolError(f"the comparison run replays the samples of the run under test, and needs "
+                                f"{self.replayed + m} of them, but the algorithm under test drew only "
+                                f"{len(self.states)}: in a coupled setting an algorithm must draw, like the spec's, "
+                                "one stochastic gradient oracle(w) per step")
         resume = self.generator.get_state()
         total = torch.zeros_like(w)
         for state in self.states[self.replayed:self.replayed + m]:

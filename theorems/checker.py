@@ -131,6 +131,8 @@ class CheckResult:
     algorithm: str | None
     options: Mapping[str, Any] = field(default_factory=dict)
     hyper: Mapping[str, str] = field(default_factory=dict)
+    #: the settings where the variant replaced the spec's algorithm (empty without a variant)
+    replaced: tuple[str, ...] = ()
 
     @property
     def violated(self) -> bool:
@@ -141,6 +143,7 @@ class CheckResult:
         return {"id": s.id, "title": s.title, "source": {"section": s.source.section, "line": s.source.line},
                 "profile": self.profile, "algorithm": self.algorithm, "options": dict(self.options),
                 "hyper": dict(self.hyper), "seconds": round(self.seconds, 3),
+                **({"variant_settings": list(self.replaced)} if self.algorithm or self.hyper else {}),
                 "claims": [c.as_dict() for c in self.claims],
                 "proof_steps": [{"description": d, "verified": ok} for d, ok in self.proof_steps]}
 
@@ -158,6 +161,14 @@ def _evidence_dict(e: Evidence) -> dict:
     if e.reason:
         out["reason"] = e.reason
     return out
+
+
+def variant_replaces(spec: Spec, settings: Iterable[str] | None = None) -> list[str]:
+    """The settings of ``spec`` in which a variant replaces the spec's algorithm: those named in
+    ``settings`` (all when None) that run an algorithm (pointwise and distribution settings run
+    none; a coupled setting's second, comparison run always keeps its built-in algorithm)."""
+    wanted = None if settings is None else set(settings)
+    return [s.name for s in spec.settings if s.runs_algorithm and (wanted is None or s.name in wanted)]
 
 
 def round_keys(spec: Spec, claim: Claim, profile: Profile, seed: int, device: str,
@@ -181,15 +192,20 @@ def check(spec: Spec, *, profile: Profile | str = "quick", seed: int = 0, device
           algorithm: str | None = None, families: Iterable[str] | None = None,
           claims: Iterable[str] | None = None, counterexample_dir: str | Path = "counterexamples",
           progress: Callable[[str], None] | None = None, options: Mapping[str, Any] | None = None,
-          hyper: Mapping[str, str] | None = None) -> CheckResult:
+          hyper: Mapping[str, str] | None = None, variant_settings: Iterable[str] | None = None) -> CheckResult:
     """Check every claim (or those named in ``claims``) of ``spec``.
 
     ``algorithm`` replaces the spec's algorithm (a built-in name, ``module:object`` or a dotted
     path such as ``torch.optim.SGD``) in every non-pointwise setting, built with the keyword
     ``options``; ``hyper`` overrides hyper-parameters by name with expressions of the constants
-    (e.g. ``{"eta": "1/(3*H)"}``); ``families`` restricts the problem families tried.
+    (e.g. ``{"eta": "1/(3*H)"}``); ``variant_settings`` names the settings where the variant
+    (algorithm, options, hyper) applies (default: every setting that runs an algorithm), the
+    others keep the spec's algorithm; ``families`` restricts the problem families tried.
     """
     profile = PROFILES[profile] if isinstance(profile, str) else profile
+    replaced = variant_replaces(spec, variant_settings)
+    if not replaced:
+        algorithm, options, hyper = None, None, None
     started = time.perf_counter()
     wanted = set(claims) if claims is not None else None
     results = []
@@ -200,8 +216,9 @@ def check(spec: Spec, *, profile: Profile | str = "quick", seed: int = 0, device
         setting = spec.setting(claim.setting)
         pointwise = setting.pointwise
         result.pointwise = pointwise
-        keys = round_keys(spec, claim, profile, seed, device, None if pointwise else algorithm, families,
-                          None if pointwise else options, None if pointwise else hyper)
+        kept = setting.name not in replaced
+        keys = round_keys(spec, claim, profile, seed, device, None if kept else algorithm, families,
+                          None if kept else options, None if kept else hyper)
         best_rounds: dict[tuple[str, str], tuple[RoundKey, int]] = {}
         best_tightness: dict[tuple[str, str], float] = {}
         for outcome in _run_rounds(spec, claim, keys, profile, progress):
@@ -221,7 +238,7 @@ def check(spec: Spec, *, profile: Profile | str = "quick", seed: int = 0, device
         results.append(result)
     steps = [(step.description, step.verify()) for step in spec.proof_steps]
     return CheckResult(spec, results, steps, time.perf_counter() - started, profile.name, algorithm,
-                       dict(options or {}), dict(hyper or {}))
+                       dict(options or {}), dict(hyper or {}), tuple(replaced) if algorithm or hyper else ())
 
 
 def _run_rounds(spec: Spec, claim: Claim, keys: list[RoundKey], profile: Profile,

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -19,16 +21,17 @@ import torch
 from algorithms import ProtocolError
 from problems import FAMILIES
 from theorems.catalog import CATALOG, UnknownResultError, lookup
-from theorems.checker import CheckResult, check, round_keys
+from theorems.checker import CheckResult, round_keys, variant_replaces
 from theorems.counterexample import CounterexampleError, load_counterexample, replay
 from theorems.loading import AlgorithmLoadError, imports_code, load_module, parse_assignments, parse_options
 from theorems.profiles import PROFILES
 from theorems.report import run_settings, write_report
+from theorems.report_output import OutputError, check_output_folder, staged_folder
 from theorems.report_progress import ReportProgress
 from theorems.spec import SpecError
-from theorems.sweep import SchedulerError, run_checks
+from theorems.sweep import CheckError, SchedulerError, run_checks, validate_scheduler
 
-EXIT_OK, EXIT_VIOLATED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class UsageError(Exception):
@@ -63,6 +66,11 @@ def _parser() -> argparse.ArgumentParser:
                             "(e.g. 'eta=1/(3*H)'; repeatable)")
         p.add_argument("--family", action="append", choices=sorted(FAMILIES),
                        help="restrict to these problem families (repeatable)")
+        p.add_argument("--claim", action="append", metavar="NAME",
+                       help="check only this claim (repeatable; names as in `theorycheck list`)")
+        p.add_argument("--variant-setting", action="append", metavar="SETTING",
+                       help="apply --algorithm/--option/--hyper only in this setting (repeatable; default every "
+                            "setting that runs an algorithm, e.g. A3's with-replacement run too)")
         p.add_argument("--quiet", action="store_true", help="no progress on stderr")
         p.add_argument("--scheduler", metavar="ADDRESS",
                        help="run the results in parallel on Dask: local, local:N (N worker processes here) "
@@ -96,8 +104,16 @@ def _device(name: str) -> str:
         device = torch.device(name)
     except RuntimeError:
         raise UsageError(f"unknown device {name!r}; use cpu or cuda") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise UsageError("--device cuda: CUDA is not available to this torch build")
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise UsageError("--device cuda: CUDA is not available to this torch build")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise UsageError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    elif device.type == "mps":
+        raise UsageError("--device mps: the checks run in float64, which Apple's MPS backend does not support; "
+                         "use cpu")
+    elif device.type != "cpu":
+        raise UsageError(f"--device {name}: the checks run on cpu or cuda only")
     return str(device)
 
 
@@ -114,7 +130,9 @@ def _progress(enabled: bool) -> Callable[[str], None] | None:
     return show
 
 
-def _summary_line(result: CheckResult) -> str:
+def _summary_line(result: CheckResult | CheckError) -> str:
+    if isinstance(result, CheckError):
+        return f"{result.spec.id:6s} not checked: {result.message}"
     parts = []
     for c in result.claims:
         tightness = "-" if c.tightness is None else f"{c.tightness:.3g}"
@@ -128,6 +146,9 @@ def _check_text(result: CheckResult) -> str:
              + (f"; algorithm {result.algorithm}" if result.algorithm else "")
              + (f"; options {result.options}" if result.options else "")
              + (f"; hyper-parameters {result.hyper}" if result.hyper else "")]
+    if result.algorithm:
+        lines.append(f"  the variant runs in setting(s) {', '.join(result.replaced)}; the others, and coupled "
+                     "comparison runs, keep the spec's algorithm")
     for c in result.claims:
         tightness = "-" if c.tightness is None else f"{c.tightness:.4g}"
         lines.append(f"  {c.name:28s} {c.kind:6s} {c.verdict:14s} tightness {tightness:>9s}  "
@@ -162,9 +183,14 @@ def _variant(args: argparse.Namespace) -> dict:
     """The algorithm, its options and the hyper-parameter overrides given on the command line."""
     options = parse_options(args.option)
     hyper = parse_assignments(args.hyper, "--hyper")
+    if args.algorithm is not None and not args.algorithm.strip():
+        raise UsageError("--algorithm is empty; give module:object, a dotted path or a built-in name")
     if options and not args.algorithm:
         raise UsageError("--option needs --algorithm (the options are keyword arguments of that algorithm)")
-    return {"algorithm": args.algorithm, "options": options, "hyper": hyper}
+    if args.variant_setting and not (args.algorithm or hyper):
+        raise UsageError("--variant-setting needs --algorithm or --hyper")
+    return {"algorithm": args.algorithm, "options": options, "hyper": hyper,
+            "variant_settings": args.variant_setting}
 
 
 def _specs(ids: Sequence[str]) -> list:
@@ -177,60 +203,127 @@ def _specs(ids: Sequence[str]) -> list:
     return list(chosen.values())
 
 
+def _select(specs: list, args: argparse.Namespace, variant: dict) -> list:
+    """The results to run after ``--claim`` and the variant's reach are applied: an option that
+    applies to none of them is an error; results it does not reach are named on stderr."""
+    if args.claim:
+        known = {c.name for spec in specs for c in spec.claims}
+        unknown = [n for n in args.claim if n not in known]
+        if unknown:
+            raise UsageError(f"--claim {unknown[0]}: no such claim in {', '.join(s.id for s in specs)}; claims: "
+                             + ", ".join(sorted(known)))
+        specs = [s for s in specs if any(c.name in args.claim for c in s.claims)]
+    if not (variant["algorithm"] or variant["hyper"]):
+        return specs
+    if variant["variant_settings"]:
+        known = {st.name for spec in specs for st in spec.settings if st.runs_algorithm}
+        unknown = [n for n in variant["variant_settings"] if n not in known]
+        if unknown:
+            raise UsageError(f"--variant-setting {unknown[0]}: no setting of that name runs an algorithm here; "
+                             "settings: " + ", ".join(sorted(known)))
+    reached = [s for s in specs if variant_replaces(s, variant["variant_settings"])]
+    what = "--algorithm" if variant["algorithm"] else "--hyper"
+    if not reached:
+        raise UsageError(f"{what} does not apply: {', '.join(s.id for s in specs)} run(s) no algorithm in the "
+                         "settings chosen")
+    missed = [s.id for s in specs if s not in reached]
+    if missed:
+        print(f"theorycheck: note: {what} not applied to {', '.join(missed)} (no algorithm runs there)",
+              file=sys.stderr)
+    return specs
+
+
+def _outcome(results: Sequence[CheckResult | CheckError]) -> int:
+    """1 when a claim was violated; else 2 when a result could not be checked; else 0."""
+    if any(r.violated for r in results):
+        return EXIT_VIOLATED
+    return EXIT_USAGE if any(isinstance(r, CheckError) for r in results) else EXIT_OK
+
+
+def _writable_folder(path: str, option: str) -> None:
+    for p in (Path(path), *Path(path).absolute().parents):
+        if p.exists() and not p.is_dir():
+            raise UsageError(f"{option} {path}: {p} is a file, not a folder; choose another {option}")
+
+
+def _run_kwargs(args: argparse.Namespace, variant: dict, device: str) -> dict:
+    if args.scheduler:
+        validate_scheduler(args.scheduler)
+    return dict(scheduler=args.scheduler, profile=args.profile, seed=args.seed, device=device,
+                families=args.family, claims=args.claim, **variant)
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     specs = _specs(args.id)
     variant = _variant(args)
+    specs = _select(specs, args, variant)
+    _writable_folder(args.counterexamples, "--counterexamples")
+    kwargs = _run_kwargs(args, variant, _device(args.device))
 
-    def show(_: int, result: CheckResult) -> None:
+    def show(_: int, result: CheckResult | CheckError) -> None:
         if not args.quiet and sys.stderr.isatty():
             sys.stderr.write("\r\033[K")
-        if args.format == "text":
+        if isinstance(result, CheckError):
+            print(f"theorycheck: error: {result.spec.id} not checked: {result.message}", file=sys.stderr, flush=True)
+        elif args.format == "text":
             print(_check_text(result), flush=True)
 
-    results = run_checks(specs, scheduler=args.scheduler, on_result=show, progress=_progress(not args.quiet),
-                         profile=args.profile, seed=args.seed, device=_device(args.device), families=args.family,
-                         counterexample_dir=args.counterexamples, **variant)
+    results = run_checks(specs, on_result=show, progress=_progress(not args.quiet),
+                         counterexample_dir=args.counterexamples, **kwargs)
     if args.format == "json":
         documents = [r.as_dict() for r in results]
         print(json.dumps(documents[0] if len(args.id) == 1 and args.id[0].lower() != "all" else documents, indent=1))
-    return EXIT_VIOLATED if any(r.violated for r in results) else EXIT_OK
+    return _outcome(results)
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
     device = _device(args.device)
     variant = _variant(args)
     started = time.perf_counter()
-    out = Path(args.out)
-    specs = _specs(args.id or ["all"])
+    out = check_output_folder(args.out)
+    specs = _select(_specs(args.id or ["all"]), args, variant)
+    kwargs = _run_kwargs(args, variant, device)
     bar = None
     if not args.quiet:
         profile = PROFILES[args.profile]
         total = sum(len(round_keys(spec, claim, profile, args.seed, device, None, args.family))
-                    for spec in specs for claim in spec.claims)
+                    for spec in specs for claim in spec.claims if not args.claim or claim.name in args.claim)
         bar = ReportProgress(total, len(specs))
-    results = run_checks(specs, scheduler=args.scheduler, progress=None if bar is None else bar.round,
-                         on_result=None if bar is None else lambda i, r: bar.result(i, _summary_line(r)),
-                         profile=args.profile, seed=args.seed, device=device, families=args.family,
-                         counterexample_dir=out / "counterexamples", **variant)
-    seconds = time.perf_counter() - started
-    if bar is not None:
-        bar.status("writing the report")
-    command = ["theorycheck", "report", *args.id, "--profile", args.profile, "--device", device, "--seed", str(args.seed)]
-    command += [f"--family={f}" for f in args.family or []]
-    if args.algorithm:
-        command += ["--algorithm", args.algorithm]
-    command += [f"--option={o}" for o in args.option] + [f"--hyper={h}" for h in args.hyper]
-    settings = run_settings(profile=args.profile, device=device, seed=args.seed, seconds=seconds,
-                            algorithm=args.algorithm, options=variant["options"], hyper=variant["hyper"],
-                            families=args.family, command=shlex.join(command))
-    paths = write_report(results, out, formats=args.format or ["html", "md", "json"], settings=settings)
+    with staged_folder(out) as staging:
+        results = run_checks(specs, progress=None if bar is None else bar.round,
+                             on_result=None if bar is None else lambda i, r: bar.result(i, _summary_line(r)),
+                             counterexample_dir=staging / "counterexamples", **kwargs)
+        errors = [r for r in results if isinstance(r, CheckError)]
+        checked = [r for r in results if not isinstance(r, CheckError)]
+        for result in checked:
+            for claim in result.claims:
+                if claim.counterexample and Path(claim.counterexample).is_relative_to(staging):
+                    claim.counterexample = str(out / Path(claim.counterexample).relative_to(staging))
+        seconds = time.perf_counter() - started
+        if bar is not None:
+            bar.status("writing the report")
+        command = ["theorycheck", "report", *args.id, "--profile", args.profile, "--device", device,
+                   "--seed", str(args.seed)]
+        command += [f"--family={f}" for f in args.family or []] + [f"--claim={c}" for c in args.claim or []]
+        if args.algorithm:
+            command += ["--algorithm", args.algorithm]
+        command += [f"--option={o}" for o in args.option] + [f"--hyper={h}" for h in args.hyper]
+        command += [f"--variant-setting={v}" for v in args.variant_setting or []]
+        settings = run_settings(profile=args.profile, device=device, seed=args.seed, seconds=seconds,
+                                algorithm=args.algorithm, options=variant["options"], hyper=variant["hyper"],
+                                families=args.family, command=shlex.join(command))
+        staged = write_report(checked, staging, formats=args.format or ["html", "md", "json"], settings=settings)
+    paths = [out / p.relative_to(staging) for p in staged]
     if bar is not None:
         bar.close()
-    violated = sum(r.violated for r in results)
-    claims = sum(len(r.claims) for r in results)
-    print(f"{len(results)} results, {claims} claims, {violated} with a violation; wrote "
+    for error in errors:
+        print(f"theorycheck: error: {error.spec.id} not checked: {error.message}", file=sys.stderr)
+    violated = sum(r.violated for r in checked)
+    claims = sum(len(r.claims) for r in checked)
+    print(f"{len(checked)} results, {claims} claims, {violated} with a violation"
+          + (f", {len(errors)} not checked" if errors else "") + "; wrote "
           + ", ".join(str(p) for p in paths) + f" in {time.perf_counter() - started:.1f} s")
-    return EXIT_VIOLATED if violated else EXIT_OK
+    return _outcome(results)
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
@@ -253,23 +346,66 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 _COMMANDS = {"list": _cmd_list, "check": _cmd_check, "report": _cmd_report, "replay": _cmd_replay}
 _USER_ERRORS = (UsageError, UnknownResultError, AlgorithmLoadError, ProtocolError, CounterexampleError, SpecError,
-                SchedulerError)
+                SchedulerError, OutputError)
+
+
+class _Terminated(Exception):
+    """SIGTERM, turned into an exception so that a report being written is not left half done."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated()
+
+
+def _wants_json(argv: Sequence[str]) -> bool:
+    items = list(argv)
+    return any(a == "--format=json" or (a == "--format" and i + 1 < len(items) and items[i + 1] == "json")
+               for i, a in enumerate(items))
+
+
+def _fail(message: str, code: int, as_json: bool) -> int:
+    """One line on stderr (and, with --format json, an object with an ``error`` field on stdout)."""
+    message = message.splitlines()[0] if message else "unknown error"
+    print(f"theorycheck: error: {message}", file=sys.stderr)
+    if as_json:
+        try:
+            print(json.dumps({"error": message, "exit_code": code}))
+        except BrokenPipeError:
+            pass
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``theorycheck`` console script."""
+    """Entry point of the ``theorycheck`` console script. Exit 0: every claim holds; 1: a claim
+    was violated; 2: bad input, or a result that could not be checked (one line on stderr);
+    3: an internal error of theorycheck (one line; please report it); 130/143: interrupted."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    as_json = _wants_json(argv)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         args = _parser().parse_args(argv)
         for module in args.load:
             load_module(module)
         return _COMMANDS[args.command](args)
     except _USER_ERRORS as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"theorycheck: error: {message}", file=sys.stderr)
+        return _fail(str(exc) or type(exc).__name__, EXIT_USAGE, as_json)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        print("theorycheck: error: the output was cut: standard output closed early (broken pipe)",
+              file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("theorycheck: interrupted", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("theorycheck: terminated", file=sys.stderr)
+        return 143
+    except Exception as exc:  # a bug of theorycheck itself: still one line, never a traceback
+        return _fail(f"internal error, please report it with the command: {type(exc).__name__}: {exc}",
+                     EXIT_INTERNAL, as_json)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

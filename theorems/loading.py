@@ -42,6 +42,9 @@ def load_algorithm(reference: str, options: Mapping[str, Any] | None = None) -> 
             raise AlgorithmLoadError(f"module {module_name!r} has no attribute {attribute!r}")
         obj = getattr(obj, part)
     if isinstance(obj, type) and issubclass(obj, torch.optim.Optimizer):
+        if "lr" in options:
+            raise AlgorithmLoadError(f"--option lr: {reference}'s learning rate is the theorem's step size eta, set "
+                                     "per instance; change it with --hyper 'eta=EXPR' instead")
         return torch_optimizer(obj, **options)
     if not callable(obj):
         raise AlgorithmLoadError(f"{reference} is a {type(obj).__name__}, not an algorithm factory "
@@ -70,7 +73,7 @@ def load_module(name: str) -> Any:
         sys.path.insert(0, os.getcwd())
     try:
         return importlib.import_module(name)
-    except Exception as exc:  # any import-time failure of user code is a usage error
+    except (Exception, SystemExit) as exc:  # any import-time failure of user code is a usage error
         raise AlgorithmLoadError(f"cannot import module {name!r}: {type(exc).__name__}: {exc}") from None
 
 

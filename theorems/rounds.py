@@ -239,6 +239,12 @@ def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemB
     except TypeError as exc:
         raise ProtocolError(f"algorithm factory {key.algorithm or setting.algorithm} cannot be called with "
                             f"the hyper-parameters of {spec.id} ({', '.join(sorted(hyper))}): {exc}") from None
+    except (Exception, SystemExit) as exc:
+        if key.algorithm is None:
+            raise
+        raise ProtocolError(f"algorithm factory {key.algorithm} raised {type(exc).__name__} when called with the "
+                            f"hyper-parameters of {spec.id} ({', '.join(sorted(hyper))}; each a tensor with one "
+                            f"value per instance, or a schedule t -> tensor): {exc}") from None
     if not (hasattr(algorithm, "init") and hasattr(algorithm, "step")):
         raise ProtocolError(f"{key.algorithm or setting.algorithm}(...) returned a {type(algorithm).__name__}, "
                             "which has no init/step methods (see algorithms/protocol.py)")
@@ -252,9 +258,9 @@ def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemB
                                        generator, key.horizon, _horizon_integer(setting.coupled.horizon, key.horizon,
                                                                                 "coupled horizon"),
                                        replicas, setting.coupled.shared_samples, noise_variance)
-    except ProtocolError:
-        raise
-    except Exception as exc:
+    except ProtocolError as exc:
+        raise ProtocolError(f"{spec.id} setting {setting.name!r}: {exc}") from None
+    except (Exception, SystemExit) as exc:
         if key.algorithm is None:
             raise
         raise ProtocolError(f"algorithm {key.algorithm} raised {type(exc).__name__} while running {spec.id}: "

@@ -150,7 +150,10 @@ class Spec:
         _validate(self)
 
     def setting(self, name: str) -> Setting:
-        return next(s for s in self.settings if s.name == name)
+        for s in self.settings:
+            if s.name == name:
+                return s
+        raise KeyError(f"{self.id} has no setting {name!r}; its settings are {[s.name for s in self.settings]}")
 
     def claim(self, name: str) -> Claim:
         for c in self.claims:

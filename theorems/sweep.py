@@ -17,10 +17,36 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
+from algorithms import ProtocolError
 from theorems.checker import CheckResult, check
 from theorems.counterexample import write_counterexample
+from theorems.loading import AlgorithmLoadError
 from theorems.profiles import PROFILES
-from theorems.spec import Spec
+from theorems.spec import Spec, SpecError
+
+#: errors that concern one result (its variant cannot run there, an override does not apply):
+#: reported for that result while the others are checked
+RESULT_ERRORS = (ProtocolError, AlgorithmLoadError, SpecError)
+
+
+class CheckError:
+    """A result that could not be checked, with the one-line reason (exit 2 unless another
+    result has a violation)."""
+
+    violated = False
+
+    def __init__(self, spec: Spec, message: str) -> None:
+        self.spec, self.message = spec, message
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.spec.id, "title": self.spec.title, "error": self.message}
+
+
+def _guarded(spec: Spec, **check_kwargs: Any) -> CheckResult | CheckError:
+    try:
+        return check(spec, **check_kwargs)
+    except RESULT_ERRORS as exc:
+        return CheckError(spec, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
 
 class SchedulerError(ValueError):
@@ -28,27 +54,30 @@ class SchedulerError(ValueError):
 
 
 def run_checks(specs: Sequence[Spec], *, scheduler: str | None = None,
-               on_result: Callable[[int, CheckResult], None] | None = None,
-               progress: Callable[[str], None] | None = None, **check_kwargs: Any) -> list[CheckResult]:
+               on_result: Callable[[int, CheckResult | CheckError], None] | None = None,
+               progress: Callable[[str], None] | None = None,
+               **check_kwargs: Any) -> list[CheckResult | CheckError]:
     """``check(spec, **check_kwargs)`` for every spec, in order; ``on_result(i, result)`` is called
     as each finishes (i is 1-based, in completion order when distributed). ``progress`` receives
-    per-round messages in a serial run only."""
+    per-round messages in a serial run only. A result whose check raises one of ``RESULT_ERRORS``
+    gives a ``CheckError`` and the others are still checked."""
     if scheduler is None:
-        results = []
+        results: list[CheckResult | CheckError] = []
         for i, spec in enumerate(specs, 1):
-            results.append(check(spec, progress=progress, **check_kwargs))
+            results.append(_guarded(spec, progress=progress, **check_kwargs))
             if on_result is not None:
                 on_result(i, results[-1])
         return results
     from dask.distributed import as_completed
 
-    results_by_id: dict[str, CheckResult] = {}
+    results_by_id: dict[str, CheckResult | CheckError] = {}
     with _client(scheduler) as client:
-        futures = [client.submit(check, spec, pure=False, key=f"theorycheck-{spec.id}-{os.getpid()}", **check_kwargs)
+        futures = [client.submit(_guarded, spec, pure=False, key=f"theorycheck-{spec.id}-{os.getpid()}", **check_kwargs)
                    for spec in specs]
         for done, future in enumerate(as_completed(futures), 1):
             result = future.result()
-            _localize_counterexamples(result, check_kwargs)
+            if isinstance(result, CheckResult):
+                _localize_counterexamples(result, check_kwargs)
             results_by_id[result.spec.id] = result
             if on_result is not None:
                 on_result(done, result)
@@ -68,28 +97,41 @@ def _localize_counterexamples(result: CheckResult, check_kwargs: dict[str, Any])
                                                         profile, directory))
 
 
+def validate_scheduler(scheduler: str) -> None:
+    """Refuse, before any work, an address that names no reachable scheduler: ``local``,
+    ``local:N`` (N >= 1) or ``scheme://host:port`` with a port in 1..65535."""
+    local = re.fullmatch(r"local(?::(\d+))?", scheduler)
+    if local:
+        if local.group(1) is not None and int(local.group(1)) < 1:
+            raise SchedulerError(f"scheduler {scheduler!r}: needs at least one worker")
+        return
+    remote = re.fullmatch(r"(tcp|tls|ucx|ws|wss)://([^\s:/]+|\[[0-9a-fA-F:]+\]):(\d+)", scheduler)
+    if scheduler.startswith("inproc://"):
+        raise SchedulerError(f"scheduler {scheduler!r}: an inproc address names a scheduler inside one process, which "
+                             "this command cannot reach; use local, local:N or tcp://host:port")
+    if remote is None or not 1 <= int(remote.group(3)) <= 65535:
+        raise SchedulerError(f"unknown scheduler {scheduler!r}; use local, local:N or an address such as "
+                             "tcp://host:8786 (port 1-65535)")
+
+
 @contextmanager
 def _client(scheduler: str) -> Iterator[Any]:
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise SchedulerError("--scheduler needs Dask: pip install 'dask[distributed]'") from None
+    validate_scheduler(scheduler)
     local = re.fullmatch(r"local(?::(\d+))?", scheduler)
     if local:
         workers = int(local.group(1) or os.cpu_count() or 1)
-        if workers < 1:
-            raise SchedulerError(f"scheduler {scheduler!r}: needs at least one worker")
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                           silence_logs=logging.CRITICAL) as cluster, \
                 Client(cluster) as client:
             yield client
         return
-    if not re.fullmatch(r"(tcp|tls|inproc|ucx|ws|wss)://\S+", scheduler):
-        raise SchedulerError(f"unknown scheduler {scheduler!r}; use local, local:N or an address such as "
-                             "tcp://host:8786")
     try:
         client = Client(scheduler, timeout=30)
-    except OSError as exc:
+    except (OSError, ValueError, TypeError) as exc:
         raise SchedulerError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     with client:
         yield client
