@@ -22,7 +22,8 @@ from ._ops_elementwise import (
     log, log1p, log2, log10, logaddexp, maximum, minimum, multiply, negative, power, reciprocal,
     relu, sigmoid, sin, sinh, softplus, sqrt, square, subtract, tan, tanh,
 )
-from ._ops_linalg import dot, einsum, inner, matmul, norm, outer, tensordot, trace, vdot
+from ._ops_linalg import dot, einsum, inner, matmul, norm, outer, tensordot, vdot
+from ._ops_diagonal import trace
 from ._ops_reduce import amax, amin, logsumexp, std, var
 from ._ops_elementwise import where as _where3
 from ._ops_shape import (
