@@ -18,10 +18,10 @@ import numpy as np
 
 from ._node import Variable, binary_op, raw, unary_op
 from ._ops_core import unbroadcast
-from ._ops_elementwise import cos, exp as _exp, multiply, where
+from ._ops_elementwise import cos, exp as _exp, multiply, sqrt, where
 
 __all__ = [
-    "mod", "fmod", "hypot", "arctan2", "exp2", "logaddexp2", "sinc", "cbrt", "fmax", "fmin",
+    "mod", "fmod", "hypot", "arctan2", "exp2", "logaddexp2", "sinc", "cbrt", "arccosh", "fmax", "fmin",
     "nan_to_num", "deg2rad", "rad2deg",
 ]
 
@@ -88,6 +88,7 @@ def _sinc_vjp(g: Any, ans: Any, x: Any) -> Any:
 
 sinc = unary_op("sinc", np.sinc, _sinc_vjp)
 cbrt = unary_op("cbrt", np.cbrt, lambda g, ans, x: g / (ans * ans * 3.0))
+arccosh = unary_op("arccosh", np.arccosh, lambda g, ans, x: g / sqrt(x * x - 1.0))
 
 
 def _pick(xr: Any, yr: Any, greater: bool) -> np.ndarray:
