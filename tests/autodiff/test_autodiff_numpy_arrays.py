@@ -59,6 +59,11 @@ CASES = [
     ("column_stack-2d", lambda xp, a, b: xp.column_stack((a, b)), [[(3, 2), (3,)]], (-2, 2)),
     ("row_stack", lambda xp, a, b: xp.vstack([a, b]) if xp is np else xp.row_stack([a, b]), [[(3,), (3,)], [(2, 2), (2,)]], (-2, 2)),
     ("append", lambda xp, a, b: xp.append(a, b), [[(3,), (2, 2)]], (-2, 2)),
+    ("take", lambda xp, a: xp.take(a, [2, 0, 2]) + xp.take(a, [1, 1], axis=0).sum(), [[(3,)], [(3, 2)]], (-2, 2)),
+    ("take_along_axis", lambda xp, a: xp.take_along_axis(a, np.array([[0, 0], [1, 0]]), axis=1), [[(2, 3)]], (-2, 2)),
+    ("dstack", lambda xp, a, b: xp.dstack([a, b]), [[(3,), (3,)], [(2, 2), (2, 2)]], (-2, 2)),
+    ("methods", lambda xp, a: a.cumsum(axis=0) * a.cumprod() [: a.shape[0]].reshape((-1,) + (1,) * (a.ndim - 1)) + a.repeat(2, axis=0)[::2], [[(3,)], [(3, 2)]], (-2, 2)),
+    ("sum-prod-max-of-list", lambda xp, a, b: xp.sum([a, b]) + xp.prod([a[0], b[0], 2.0]) + xp.max([a[1], b[1]]), [[(2,), (2,)]], (-2, 2)),
     ("append-axis", lambda xp, a, b: xp.append(a, b, axis=1), [[(2, 2), (2, 3)]], (-2, 2)),
 ]
 
