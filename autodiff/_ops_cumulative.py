@@ -20,6 +20,11 @@ from ._ops_shape import concatenate, flip, getitem, moveaxis, ravel
 __all__ = ["prod", "cumsum", "cumprod", "diff"]
 
 
+def _check_dtype(name: str, dtype: Any) -> None:
+    if dtype is not None and np.dtype(dtype).kind != "f":
+        raise TypeError(f"{name}: a traced result must have a floating dtype, got {np.dtype(dtype)}")
+
+
 def _last(x: Any, axis: int) -> Any:
     return moveaxis(x, axis, -1) if axis != x.ndim - 1 else x
 
@@ -38,10 +43,11 @@ def _prod_last(x: Any) -> Any:
     return x
 
 
-def prod(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+def prod(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Any:
     """numpy.prod over `axis` (int, tuple or None); exact derivatives with zero entries."""
     if not isinstance(a, Variable):
-        return np.prod(a, axis=axis, keepdims=keepdims)
+        return np.prod(a, axis=axis, dtype=dtype, keepdims=keepdims)
+    _check_dtype("prod", dtype)
     nd = a.ndim
     axes = tuple(range(nd)) if axis is None else normalize_axis_tuple(axis, nd)
     rest = [i for i in range(nd) if i not in axes]
@@ -64,20 +70,22 @@ def _cumsum_vjp(g: Any, ans: Any, x: Any, axis: int) -> Any:
 _cumsum = Primitive("cumsum", lambda x, axis: np.cumsum(x, axis=axis), (_cumsum_vjp,))
 
 
-def cumsum(a: Any, axis: int | None = None) -> Any:
+def cumsum(a: Any, axis: int | None = None, dtype: Any = None) -> Any:
     """numpy.cumsum; the VJP is the reversed running sum of the cotangent."""
     if not isinstance(a, Variable):
-        return np.cumsum(a, axis=axis)
+        return np.cumsum(a, axis=axis, dtype=dtype)
+    _check_dtype("cumsum", dtype)
     if axis is None:
         a, axis = ravel(a), 0
     (axis,) = normalize_axis_tuple(axis, a.ndim)
     return _cumsum(a, axis=axis)
 
 
-def cumprod(a: Any, axis: int | None = None) -> Any:
+def cumprod(a: Any, axis: int | None = None, dtype: Any = None) -> Any:
     """numpy.cumprod as a Hillis-Steele scan of multiplications (exact with zeros)."""
     if not isinstance(a, Variable):
-        return np.cumprod(a, axis=axis)
+        return np.cumprod(a, axis=axis, dtype=dtype)
+    _check_dtype("cumprod", dtype)
     if axis is None:
         a, axis = ravel(a), 0
     (axis,) = normalize_axis_tuple(axis, a.ndim)

@@ -96,3 +96,25 @@ def test_prod_gradient_with_zeros_matches_torch():
     assert_close(g, t.grad.numpy())
     h = ad.hessian(lambda a: anp.prod(a))(np.array([2.0, 0.0, 3.0]))
     assert_close(h, np.array([[0.0, 3.0, 0.0], [3.0, 0.0, 2.0], [0.0, 2.0, 0.0]]))
+
+
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda a: anp.pad(a, 1, mode="mean"), "mode 'mean'"),
+        (lambda a: anp.r_["0,2", a, a], "string directives"),
+        (lambda a: anp.cross(a[:2], a[1:]), "3-vectors"),
+        (lambda a: anp.linalg.pinv(anp.outer(a, a)), "full-rank"),
+        (lambda a: anp.cumsum(a, dtype=int), "floating dtype"),
+    ],
+    ids=["pad-mode", "r_-directive", "cross-2-vectors", "pinv-rank-deficient", "cumsum-int-dtype"],
+)
+def test_unsupported_forms_on_traced_values_say_so(call, match):
+    with pytest.raises((NotImplementedError, TypeError, ValueError), match=match):
+        ad.grad(lambda a: anp.sum(call(a)))(np.array([1.0, 2.0, 3.0]))
+
+
+def test_dtype_arguments_of_running_totals():
+    x = np.array([1.0, 2.0, 3.0])
+    assert_close(ad.grad(lambda a: anp.sum(anp.cumsum(a, dtype=np.float64)) + anp.prod(a, dtype=float))(x), np.array([3.0, 2.0, 1.0]) + np.array([6.0, 3.0, 2.0]))
+    assert_close(anp.cumprod(x, dtype=float), np.cumprod(x))
