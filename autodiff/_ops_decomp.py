@@ -13,7 +13,7 @@ or square input), pinv a matrix of full rank.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -24,6 +24,28 @@ from ._ops_linalg import matmul
 from ._ops_shape import expand_dims, getitem, swapaxes
 
 __all__ = ["solve", "inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "svd", "pinv"]
+
+
+class EighResult(NamedTuple):
+    """numpy's field names for eigh."""
+
+    eigenvalues: Any
+    eigenvectors: Any
+
+
+class SVDResult(NamedTuple):
+    """numpy's field names for svd."""
+
+    U: Any
+    S: Any
+    Vh: Any
+
+
+class SlogdetResult(NamedTuple):
+    """numpy's field names for slogdet."""
+
+    sign: Any
+    logabsdet: Any
 
 
 def _t(x: Any) -> Any:
@@ -92,7 +114,7 @@ def slogdet(a: Any) -> tuple:
     """numpy.linalg.slogdet: (sign, log|det|); the sign is piecewise constant (plain)."""
     if not isinstance(a, Variable):
         return np.linalg.slogdet(a)
-    return np.linalg.slogdet(a.value)[0], _logabsdet(a)
+    return SlogdetResult(np.linalg.slogdet(a.value)[0], _logabsdet(a))
 
 
 # symmetric input: cholesky, eigh ----------------------------------------------------------------
@@ -144,7 +166,7 @@ def eigh(a: Any, UPLO: str = "L") -> tuple:
     if not isinstance(a, Variable):
         return np.linalg.eigh(a, UPLO)
     uplo = UPLO.upper()
-    return _eigh_w(a, uplo), _eigh_v(a, uplo)
+    return EighResult(_eigh_w(a, uplo), _eigh_v(a, uplo))
 
 
 def eigvalsh(a: Any, UPLO: str = "L") -> Any:
@@ -209,7 +231,7 @@ def svd(a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: 
             "svd: the extra singular vectors of full_matrices=True are not determined by the input, so they "
             "have no gradient; pass full_matrices=False (or compute_uv=False) for a traced rectangular matrix"
         )
-    return _svd_parts(a)
+    return SVDResult(*_svd_parts(a))
 
 
 def pinv(a: Any, *args: Any, **kwargs: Any) -> Any:

@@ -101,3 +101,16 @@ def test_svd_full_matrices_of_a_rectangular_traced_matrix_says_what_to_do():
 def test_linalg_keeps_the_clear_error_for_complex_input():
     with pytest.raises(TypeError, match="real floating point"):
         ad.grad(lambda a: anp.linalg.det(a))(np.eye(2) * 1j)
+
+
+def test_decompositions_have_numpys_field_names():
+    a = np.array([[2.0, 0.5], [0.5, 1.0]])
+
+    def f(x):
+        e = anp.linalg.eigh(x)
+        u = anp.linalg.svd(x)
+        d = anp.linalg.slogdet(x)
+        return anp.sum(e.eigenvalues) + anp.sum(u.S) + d.logabsdet * d.sign + anp.sum(e.eigenvectors * 0.0) + anp.sum(u.U * 0.0 + u.Vh * 0.0)
+
+    expected = np.trace(a) + np.sum(np.linalg.svd(a, compute_uv=False)) + np.linalg.slogdet(a)[1]
+    assert_close(ad.value_and_grad(f)(a)[0], expected)
