@@ -12,13 +12,26 @@ from typing import Any, Iterator
 import numpy as np
 
 from . import _ops_core as core
+from . import _ops_cumulative as cum
+from . import _ops_diagonal as dia
+from . import _ops_elementwise_extra as ewx
+from . import _ops_rearrange as rea
 from . import _ops_elementwise as ew
 from . import _ops_linalg as la
 from . import _ops_reduce as red
 from . import _ops_shape as shp
-from ._node import Variable, raw
+from ._node import Primitive, Variable, raw
 
 __all__: list[str] = []
+
+_cast = Primitive("astype", lambda x, dtype: x.astype(dtype), (lambda g, ans, x, dtype: cast(g, x.dtype),))
+
+
+def cast(x: Any, dtype: Any) -> Any:
+    """Cast a traced value to another floating dtype; the gradient is cast back."""
+    if not isinstance(x, Variable):
+        return np.asarray(x).astype(dtype)
+    return _cast(x, dtype=np.dtype(dtype))
 
 
 def _shape_arg(shape: tuple) -> Any:
@@ -74,6 +87,16 @@ def _std(self: Variable, axis: Any = None, dtype: Any = None, out: Any = None, d
     return red.std(self, axis=axis, ddof=ddof, keepdims=keepdims)
 
 
+def _astype(self: Variable, dtype: Any, *args: Any, **kwargs: Any) -> Any:
+    """A floating dtype keeps the value traced (float32/float64 cast); others give plain values."""
+    dt = np.dtype(dtype)
+    if dt.kind == "c":
+        raise TypeError("autodiff differentiates real floating point values only; astype to a complex dtype")
+    if dt.kind != "f":
+        return self.value.astype(dt, *args, **kwargs)
+    return self if dt == self.value.dtype else cast(self, dt)
+
+
 def _iter(self: Variable) -> Iterator[Any]:
     for i in range(len(self)):
         yield shp.getitem(self, i)
@@ -117,6 +140,19 @@ _METHODS = {
     "var": _var,
     "std": _std,
     "clip": lambda s, min=None, max=None: ew.clip(s, min, max),
+    "__mod__": lambda s, o: ewx.mod(s, o),
+    "__rmod__": lambda s, o: ewx.mod(o, s),
+    "astype": _astype,
+    "real": property(lambda s: s),
+    "imag": property(lambda s: np.zeros_like(s.value)),
+    "conj": lambda s: s,
+    "conjugate": lambda s: s,
+    "prod": lambda s, axis=None, dtype=None, out=None, keepdims=False: _no_out(out) or cum.prod(s, axis=axis, dtype=dtype, keepdims=keepdims),
+    "cumsum": lambda s, axis=None, dtype=None, out=None: _no_out(out) or cum.cumsum(s, axis, dtype),
+    "cumprod": lambda s, axis=None, dtype=None, out=None: _no_out(out) or cum.cumprod(s, axis, dtype),
+    "diagonal": lambda s, offset=0, axis1=0, axis2=1: dia.diagonal(s, offset, axis1, axis2),
+    "trace": lambda s, offset=0, axis1=0, axis2=1, dtype=None, out=None: _no_out(out) or dia.trace(s, offset, axis1, axis2),
+    "repeat": lambda s, repeats, axis=None: rea.repeat(s, repeats, axis),
     "T": property(lambda s: shp.transpose(s, None)),
     "mT": property(lambda s: shp.swapaxes(s, -1, -2)),
 }

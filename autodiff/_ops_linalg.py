@@ -22,7 +22,7 @@ from ._ops_elementwise import abs, multiply, power, where
 from ._ops_reduce import amax, amin
 from ._ops_shape import expand_dims, ravel, swapaxes
 
-__all__ = ["matmul", "einsum", "tensordot", "dot", "inner", "outer", "vdot", "trace", "norm"]
+__all__ = ["matmul", "einsum", "tensordot", "dot", "inner", "outer", "vdot", "norm"]
 
 _LETTERS = string.ascii_letters
 
@@ -158,10 +158,37 @@ def _einsum(*operands: Any, subscripts: str) -> Any:
     return _einsum_prim(*operands, subscripts=subscripts)
 
 
-def einsum(subscripts: str, *operands: Any) -> Any:
-    """numpy.einsum (string form) for traced and plain operands; general tensor contraction."""
-    if not isinstance(subscripts, str):
-        raise TypeError("einsum: only the string form einsum('ij,jk->ik', a, b) is supported")
+def _sublist_letters(sub: Sequence[Any]) -> str:
+    out = []
+    for s in sub:
+        if s is Ellipsis:
+            out.append("...")
+        elif isinstance(s, (int, np.integer)) and 0 <= s < len(_LETTERS):
+            out.append(_LETTERS[s])
+        else:
+            raise ValueError(f"einsum: subscripts in the sublist form must be integers in [0, 52) or Ellipsis, got {s!r}")
+    return "".join(out)
+
+
+def _from_sublists(args: tuple) -> tuple[str, tuple]:
+    """einsum(op0, sublist0, op1, sublist1, ..., [sublistout]) as a string and the operands."""
+    pairs = args if len(args) % 2 == 0 else args[:-1]
+    operands = tuple(pairs[0::2])
+    specs = ",".join(_sublist_letters(s) for s in pairs[1::2])
+    if len(args) % 2:
+        specs += "->" + _sublist_letters(args[-1])
+    return specs, operands
+
+
+def einsum(*args: Any) -> Any:
+    """numpy.einsum for traced and plain operands: the string form einsum('ij,jk->ik', a, b)
+    or the sublist form einsum(a, [0, 1], b, [1, 2]), ellipses and any number of operands."""
+    if not args:
+        raise TypeError("einsum: no subscripts given")
+    if isinstance(args[0], str):
+        subscripts, operands = args[0], args[1:]
+    else:
+        subscripts, operands = _from_sublists(args)
     if not any(isinstance(o, Variable) for o in operands):
         return np.einsum(subscripts, *operands)
     operands = tuple(o if isinstance(o, Variable) else np.asarray(o) for o in operands)
@@ -231,18 +258,6 @@ def vdot(a: Any, b: Any) -> Any:
     if not (isinstance(a, Variable) or isinstance(b, Variable)):
         return np.vdot(a, b)
     return sum(multiply(ravel(a), ravel(b)))
-
-
-def trace(a: Any) -> Any:
-    """numpy.trace of a 2-D array (sum of the main diagonal)."""
-    if not isinstance(a, Variable):
-        return np.trace(a)
-    if a.ndim != 2:
-        raise ShapeError(f"trace: expected a 2-D array, got shape {a.shape}")
-    if a.shape[0] != a.shape[1]:
-        n = min(a.shape)
-        return einsum("ii->", a[:n, :n])
-    return einsum("ii->", a)
 
 
 # norms -------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Reductions beyond sum/mean: max/min, logsumexp, var/std.
 
-Convention for max/min (documented): where several entries attain the
-extreme value the gradient is split equally among them (as torch.amax).
+Conventions (documented): where several entries attain the extreme value
+of max/min the gradient is split equally among them (as torch.amax); the
+gradient of std over a slice with zero variance is 0 (as torch.std).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 
 from ._node import Primitive, Variable, raw
 from ._ops_core import broadcast_to, mean, normalize_axis_tuple, reduced_shape, reshape, sum
-from ._ops_elementwise import exp, sqrt
+from ._ops_elementwise import exp, where
 
 __all__ = ["amax", "amin", "logsumexp", "var", "std"]
 
@@ -73,13 +74,35 @@ def var(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
     if x.__class__ is not Variable:
         return np.var(x, axis=axis, ddof=ddof, keepdims=keepdims)
     centered = x - mean(x, axis=axis, keepdims=True)
-    axes = range(x.ndim) if axis is None else normalize_axis_tuple(axis, x.ndim)
-    count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
-    return sum(centered * centered, axis=axis, keepdims=keepdims) / (count - ddof)
+    return sum(centered * centered, axis=axis, keepdims=keepdims) / (_count(x.shape, axis) - ddof)
+
+
+def _count(shape: tuple, axis: Any) -> int:
+    axes = range(len(shape)) if axis is None else normalize_axis_tuple(axis, len(shape))
+    return int(np.prod([shape[a] for a in axes], dtype=np.int64))
+
+
+def _std_vjp(g: Any, ans: Any, x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
+    shape = x.shape
+    kept = reduced_shape(shape, axis)
+    zero = np.reshape(raw(ans), kept) == 0
+    ans_k = reshape(ans, kept)
+    safe = where(zero, 1.0, ans_k) if zero.any() else ans_k
+    scale = reshape(g, kept) / (safe * (_count(shape, axis) - ddof))
+    if zero.any():
+        scale = where(zero, 0.0, scale)
+    return (x - mean(x, axis=axis, keepdims=True)) * scale
+
+
+_std = Primitive(
+    "std",
+    lambda x, axis=None, ddof=0, keepdims=False: np.std(x, axis=axis, ddof=ddof, keepdims=keepdims),
+    (_std_vjp,),
+)
 
 
 def std(x: Any, axis: Any = None, ddof: int = 0, keepdims: bool = False) -> Any:
-    """numpy.std = sqrt(var)."""
+    """numpy.std; where a slice has zero variance its gradient is 0 (torch's convention)."""
     if x.__class__ is not Variable:
         return np.std(x, axis=axis, ddof=ddof, keepdims=keepdims)
-    return sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
+    return _std(x, axis=axis, ddof=ddof, keepdims=keepdims)

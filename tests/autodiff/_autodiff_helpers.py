@@ -100,3 +100,49 @@ def engine_hvps(fn: Callable, arrays: Sequence[np.ndarray], weight: np.ndarray, 
 
 def assert_close(actual, expected, rtol: float = RTOL, atol: float = ATOL, what: str = "") -> None:
     np.testing.assert_allclose(np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64), rtol=rtol, atol=atol, err_msg=what)
+
+
+def directional_checks(np_fn: Callable, ad_fn: Callable, arrays: Sequence[np.ndarray], seed: int, *, directions: int = 3, second: bool = True) -> None:
+    """Check an op against numpy and finite differences in random directions.
+
+    `np_fn(*arrays)` is the plain numpy function, `ad_fn` the same on the engine. Checks: the
+    traced value equals numpy's; for a random weight w and random directions v, <grad, v> of
+    sum(w * f) equals the central difference of numpy's f along v; the reverse-over-reverse
+    Hessian-vector product of sum(w * f**2) equals the central difference of its gradient.
+    """
+    rng = np.random.default_rng(seed)
+    arrays = [np.asarray(a, dtype=np.float64) for a in arrays]
+    n = len(arrays)
+    argnums = tuple(range(n))
+    expected = np.asarray(np_fn(*arrays), dtype=np.float64)
+    traced = ad_fn(*[ad.Variable(a) for a in arrays])
+    assert_close(traced.value, expected, what="traced value vs numpy")
+    w = rng.standard_normal(expected.shape)
+
+    def loss(*xs):
+        return ad.numpy.sum(ad_fn(*xs) * w)
+
+    grads = ad.grad(loss, argnums)(*arrays)
+    for g, a in zip(grads, arrays):
+        assert np.shape(g) == a.shape
+    eps = 1e-6
+    for _ in range(directions):
+        vs = [rng.standard_normal(a.shape) for a in arrays]
+        up = np.sum(np_fn(*[a + eps * v for a, v in zip(arrays, vs)]) * w)
+        down = np.sum(np_fn(*[a - eps * v for a, v in zip(arrays, vs)]) * w)
+        slope = sum(float(np.sum(g * v)) for g, v in zip(grads, vs))
+        assert_close(slope, (up - down) / (2 * eps), rtol=FD_RTOL, atol=FD_ATOL, what="directional derivative vs central difference")
+    if not second:
+        return
+
+    def sq_loss(*xs):
+        y = ad_fn(*xs)
+        return ad.numpy.sum(y * y * w)
+
+    vs = [rng.standard_normal(a.shape) for a in arrays]
+    hv = engine_hvps(lambda *xs: ad_fn(*xs) * ad_fn(*xs), arrays, w, vs)
+    h = 1e-5
+    g_up = ad.grad(sq_loss, argnums)(*[a + h * v for a, v in zip(arrays, vs)])
+    g_down = ad.grad(sq_loss, argnums)(*[a - h * v for a, v in zip(arrays, vs)])
+    for got, u, d in zip(hv, g_up, g_down):
+        assert_close(got, (np.asarray(u) - np.asarray(d)) / (2 * h), rtol=FD_RTOL, atol=FD_ATOL, what="reverse-over-reverse HVP vs differences of gradients")
