@@ -17,7 +17,8 @@ from typing import Callable, Sequence
 import torch
 
 from algorithms import ProtocolError
-from problems import FAMILIES
+from problems import FAMILIES, CertificateError, user_family_modules
+from problems.numpy_loss import certificate_lines
 from theorems.catalog import CATALOG, UnknownResultError, lookup
 from theorems.checker import CheckResult, check, round_keys
 from theorems.counterexample import CounterexampleError, load_counterexample, replay
@@ -141,6 +142,7 @@ def _check_text(result: CheckResult) -> str:
             lines.append(f"    replay: theorycheck replay {c.counterexample}{flag}")
     for description, ok in result.proof_steps:
         lines.append(f"  proof step {'verified' if ok else 'FAILS'}: {description}")
+    lines += [f"  certificate of {line}" for line in certificate_lines(f for c in result.claims for f in c.families)]
     return "\n".join(lines)
 
 
@@ -253,12 +255,14 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 _COMMANDS = {"list": _cmd_list, "check": _cmd_check, "report": _cmd_report, "replay": _cmd_replay}
 _USER_ERRORS = (UsageError, UnknownResultError, AlgorithmLoadError, ProtocolError, CounterexampleError, SpecError,
-                SchedulerError)
+                SchedulerError, CertificateError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``theorycheck`` console script."""
     try:
+        for module in user_family_modules():  # THEORYCHECK_FAMILIES: only what the user named
+            load_module(module)
         args = _parser().parse_args(argv)
         for module in args.load:
             load_module(module)
