@@ -123,7 +123,12 @@ def _summary_line(result: CheckResult) -> str:
     return f"{result.spec.id:6s} {result.seconds:6.1f}s  " + "  ".join(parts)
 
 
-def _check_text(result: CheckResult) -> str:
+def _certificates(result: CheckResult, requested: Sequence[str] | None = None) -> list[str]:
+    """The certificates of the user families the result ran on or the user asked for (--family)."""
+    return certificate_lines([f for c in result.claims for f in c.families] + list(requested or []))
+
+
+def _check_text(result: CheckResult, requested: Sequence[str] | None = None) -> str:
     lines = [f"{result.spec.id} {result.spec.title} (section {result.spec.source.section}, "
              f"line {result.spec.source.line}); profile {result.profile}"
              + (f"; algorithm {result.algorithm}" if result.algorithm else "")
@@ -142,7 +147,7 @@ def _check_text(result: CheckResult) -> str:
             lines.append(f"    replay: theorycheck replay {c.counterexample}{flag}")
     for description, ok in result.proof_steps:
         lines.append(f"  proof step {'verified' if ok else 'FAILS'}: {description}")
-    lines += [f"  certificate of {line}" for line in certificate_lines(f for c in result.claims for f in c.families)]
+    lines += [f"  certificate of {line}" for line in _certificates(result, requested)]
     return "\n".join(lines)
 
 
@@ -187,13 +192,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if not args.quiet and sys.stderr.isatty():
             sys.stderr.write("\r\033[K")
         if args.format == "text":
-            print(_check_text(result), flush=True)
+            print(_check_text(result, args.family), flush=True)
 
     results = run_checks(specs, scheduler=args.scheduler, on_result=show, progress=_progress(not args.quiet),
                          profile=args.profile, seed=args.seed, device=_device(args.device), families=args.family,
                          counterexample_dir=args.counterexamples, **variant)
     if args.format == "json":
-        documents = [r.as_dict() for r in results]
+        documents = [{**r.as_dict(), "certificates": _certificates(r, args.family)} for r in results]
         print(json.dumps(documents[0] if len(args.id) == 1 and args.id[0].lower() != "all" else documents, indent=1))
     return EXIT_VIOLATED if any(r.violated for r in results) else EXIT_OK
 
