@@ -14,6 +14,10 @@ checks Theorem 5.8 on them (the command imports the module only because the vari
   min(mean_i ||a_i||, ||A||_op / sqrt(n)) = G (``problems._regression.unit_slope_lipschitz``).
   L >= 0, and the data interpolate (b = A w_true), so w_true attains the lower bound 0: w* and
   L* = 0 are certified.
+- ``logcosh-ridge`` (certified, strongly convex): (1/n) sum_i log cosh(<a_i, w> - b_i) + lam/2 ||w||^2
+  with noisy targets. log cosh'' = sech^2 lies in (0, 1], so Hess L lies between lam I and
+  (||A||_op^2 / n + lam) I: mu = lam and H = ||A||_op^2 / n + lam are proven, and w* and L* come
+  from theorycheck's Newton solve, certified by ||grad L(w_hat)|| and mu.
 - ``tanh-network`` (estimated only): half the mean squared error of a one-hidden-layer tanh
   network f(x) = sum_j u_j tanh(w_j x) with trained hidden weights w in R^d and fixed output
   weights u. L >= 0 is proven, but H and G are only estimated on sampled points: the family is
@@ -71,6 +75,19 @@ def cauchy_regression(H_factor: float = 1.0, checked: bool = True, name: str = "
         minimizer=lambda data: data["w_true"])
 
 
+def logcosh_loss(w: Any, A: Any, b: Any, lam: Any) -> Any:
+    """(1/n) sum_i log cosh(r_i) + lam/2 ||w||^2, r = A w - b, with log cosh r = logaddexp(r, -r) - log 2."""
+    r = anp.matmul(A, w[..., None])[..., 0] - b
+    return anp.mean(anp.logaddexp(r, -r) - np.log(2.0), axis=-1) + lam / 2 * anp.sum(w * w, axis=-1)
+
+
+def logcosh_data(rng: np.random.Generator, batch: int, dim: int) -> dict[str, np.ndarray]:
+    """The design of ``cauchy_data``, targets with unit Gaussian noise, lam log-uniform in [1e-2, 1]."""
+    data = cauchy_data(rng, batch, dim)
+    noise = rng.standard_normal(data["b"].shape)
+    return {"A": data["A"], "b": data["b"] + noise, "lam": np.exp(rng.uniform(np.log(1e-2), 0.0, batch))}
+
+
 def tanh_loss(w: Any, x: Any, u: Any, y: Any) -> Any:
     """(1/2n) sum_i (sum_j u_j tanh(w_j x_i) - y_i)^2; w (B, R, d), x and y (B, 1, n), u (B, 1, d)."""
     hidden = anp.tanh(w[..., None, :] * x[..., :, None])
@@ -85,5 +102,9 @@ def tanh_data(rng: np.random.Generator, batch: int, dim: int) -> dict[str, np.nd
 
 
 CAUCHY_REGRESSION = register(cauchy_regression())
+LOGCOSH_RIDGE = register(from_numpy_loss(
+    "logcosh-ridge", logcosh_loss, logcosh_data,
+    H=Certified(lambda data: cauchy_H(data) + data["lam"], "sech^2 <= 1, so ||Hess L|| <= ||A||_op^2 / n + lam"),
+    mu=Certified(lambda data: data["lam"], "sech^2 > 0, so Hess L >= lam I")))
 TANH_NETWORK = register(from_numpy_loss("tanh-network", tanh_loss, tanh_data, H=Estimated(), G=Estimated(),
                                         lower_bound=Certified(0.0, "half a mean of squares")))
