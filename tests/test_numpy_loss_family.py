@@ -18,6 +18,7 @@ from scipy import optimize
 import problems
 from problems import FAMILIES, CertificateError, Certified, Estimated, from_numpy_loss, register, user_family_modules
 from theorems.catalog import lookup
+from theorems.cli import main
 from theorems.rounds import admissible, provided_constants
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,6 +114,8 @@ def test_strongly_convex_solve_matches_scipy_within_its_certificate(examples) ->
         assert error[b] < 1e-8
         assert problem.constants["Lstar"][b] <= f(found) + 1e-15
         assert problem.constants["Lstar"][b] >= f(found) - g_found ** 2 / (2 * float(mu[b])) - 1e-12
+        assert problem.constants["Delta"][b] == pytest.approx(f(problem.w1[b].numpy()) - f(found), rel=1e-9)
+        assert problem.constants["D"][b] >= np.linalg.norm(problem.w1[b].numpy() - found) - g_found / float(mu[b])
         eig = torch.linalg.eigvalsh(torch.autograd.functional.hessian(
             lambda u: torch_logcosh(u, data["A"], data["b"], data["lam"]), torch.tensor(found)))
         assert mu[b] * (1 - 1e-12) <= eig.min() and eig.max() <= H[b] * (1 + 1e-12)
@@ -217,11 +220,14 @@ def test_cli_checks_T5_8_on_the_certified_family_and_states_its_certificates(tmp
     assert "certificate of cauchy-regression: w* certified" in done.stdout
 
 
-def test_cli_imports_user_families_only_when_the_variable_names_them() -> None:
-    done = run_cli(["check", "T5.8", "--family", "cauchy-regression", "--quiet"], None)
-    assert done.returncode == 2 and "invalid choice: 'cauchy-regression'" in done.stderr
-    done = run_cli(["list"], "no_such_module_here")
-    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "no_such_module_here" in done.stderr
+def test_cli_imports_user_families_only_when_the_variable_names_them(monkeypatch, capsys) -> None:
+    monkeypatch.delenv("THEORYCHECK_FAMILIES", raising=False)
+    assert main(["check", "T5.8", "--family", "cauchy-regression", "--quiet"]) == 2
+    assert "invalid choice: 'cauchy-regression'" in capsys.readouterr().err
+    monkeypatch.setenv("THEORYCHECK_FAMILIES", "no_such_module_here")
+    assert main(["list"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot import module 'no_such_module_here'" in err
 
 
 def test_cli_catches_a_too_small_H(tmp_path) -> None:
@@ -249,3 +255,11 @@ def test_report_states_the_certificates(tmp_path) -> None:
     (document,) = json.loads((tmp_path / "report.json").read_text())
     assert any(line.startswith("cauchy-regression: H certified") for line in document["certificates"])
     assert "Certificates of the user families: cauchy-regression: H certified" in (tmp_path / "report.md").read_text()
+
+
+def test_check_says_why_an_estimated_family_is_not_applicable(examples, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("THEORYCHECK_FAMILIES", raising=False)
+    assert main(["check", "T5.8", "--family", "tanh-network", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("not-applicable") == 2 and "no admissible family" in out
+    assert "certificate of tanh-network: H estimated, not certified" in out and "not applicable to this family" in out
