@@ -9,7 +9,8 @@ Every constant a theorem may use carries a stated certificate, or is left out:
 - ``Certified(value, proof)``: a bound the user proved (H, G, mu, a lower bound of L), given
   per instance as a function of the data. It is also checked on samples: at points drawn around
   w1 and the reference point of each instance (``sample_points``), the Hessian spectrum must lie
-  in [mu, H] (in [-H, H] without mu), gradient norms must be <= G and losses >= the lower bound;
+  in [mu, H] (in [-H, H] without mu; P5.2: H-smooth iff ||Hess L||_op <= H; PB.1 for convexity,
+  mu = 0), gradient norms must be <= G (P2.3) and losses >= the lower bound;
   a sample that contradicts the proof raises ``CertificateError``. Samples cannot prove a bound:
   the certificate is the proof, the samples only catch a wrong one.
 - ``Estimated()``: the maximum over the sampled points (largest |eigenvalue| for H, largest
@@ -19,7 +20,7 @@ Every constant a theorem may use carries a stated certificate, or is left out:
   ``not-applicable`` on it). The estimate is shown in ``describe`` and in ``certificates``.
 - w*, L*, D: only where certified. With a certified mu > 0 (class sc) a damped Newton solve
   gives w_hat, and strong convexity certifies ||w_hat - w*|| <= ||g||/mu and
-  L(w_hat) - L* <= ||g||^2/(2 mu), g = grad L(w_hat) (Lemmas 21.5 and 21.8); L* is reported as
+  L(w_hat) - L* <= ||g||^2/(2 mu), g = grad L(w_hat) (L21.5, and L21.8 with L21.5); L* is reported as
   the lower bound L(w_hat) - ||g||^2/(2 mu) and D as ||w1 - w_hat|| + ||g||/mu. In any class, a
   user's candidate minimiser (``minimizer``) is certified when its loss is within
   ``MINIMIZER_GAP`` (relative) of the certified lower bound, which then is L*. Otherwise the
@@ -100,6 +101,7 @@ class NumpyLossFamily:
     def _certificates(self) -> dict[str, str]:
         """One line per constant: how it is known."""
         out: dict[str, str] = {}
+
         def checked(record: Certified) -> str:
             return (f"checked on {self.samples} sampled points per instance" if record.checked
                     else "NOT checked on samples: the proof alone is trusted")
