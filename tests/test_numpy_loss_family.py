@@ -25,16 +25,22 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def examples(monkeypatch):
-    """The example module, imported with FAMILIES restored afterwards (its import registers)."""
+def restored_families():
+    """FAMILIES and the example module as they were, after a test that registers families."""
     saved = dict(FAMILIES)
-    monkeypatch.delitem(sys.modules, "examples.numpy_loss_families", raising=False)
-    import examples.numpy_loss_families as module
-    yield module
+    sys.modules.pop("examples.numpy_loss_families", None)
+    yield
     FAMILIES.clear()
     FAMILIES.update(saved)
     sys.modules.pop("examples.numpy_loss_families", None)
     provided_constants.cache_clear()
+
+
+@pytest.fixture
+def examples(restored_families):
+    """The example module, freshly imported (its import registers its families)."""
+    import examples.numpy_loss_families as module
+    return module
 
 
 def torch_cauchy(w: torch.Tensor, A: torch.Tensor, b: torch.Tensor, c: float) -> torch.Tensor:
@@ -263,3 +269,11 @@ def test_check_says_why_an_estimated_family_is_not_applicable(examples, monkeypa
     out = capsys.readouterr().out
     assert out.count("not-applicable") == 2 and "no admissible family" in out
     assert "certificate of tanh-network: H estimated, not certified" in out and "not applicable to this family" in out
+
+
+def test_scheduler_with_user_families_is_refused_not_silently_not_applicable(restored_families, monkeypatch,
+                                                                             capsys) -> None:
+    monkeypatch.setenv("THEORYCHECK_FAMILIES", "examples.numpy_loss_families")
+    assert main(["check", "T5.8", "--family", "cauchy-regression", "--scheduler", "local:1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "do not reach Dask workers" in err
