@@ -41,6 +41,8 @@ from problems._batch import ProblemBatch
 
 Tensor = torch.Tensor
 Data = Mapping[str, np.ndarray]
+#: ``sample_data(rng, B, d)``: the data of B instances of dimension d, arrays with leading axis B.
+Sampler = Callable[[np.random.Generator, int, int], Data]
 #: A constant given per instance: a number, or a function of the batch's data (arrays (B, ...)) giving (B,).
 Value = float | Callable[[Data], np.ndarray]
 
@@ -82,7 +84,7 @@ def _per_instance(value: Value, data: Data, batch: int, what: str) -> np.ndarray
 class NumpyLossFamily:
     """A family built by ``from_numpy_loss``; ``certificates`` states how each constant is known."""
 
-    def __init__(self, name: str, loss: Callable[..., Any], sample_data: Callable[[np.random.Generator, int, int], Data],
+    def __init__(self, name: str, loss: Callable[..., Any], sample_data: Sampler,
                  H: Certified | Estimated | None, G: Certified | Estimated | None, mu: Certified | None,
                  convex: str | None, lower_bound: Certified | None,
                  minimizer: Callable[[Data], np.ndarray] | None, samples: int) -> None:
@@ -106,7 +108,8 @@ class NumpyLossFamily:
             return (f"checked on {self.samples} sampled points per instance" if record.checked
                     else "NOT checked on samples: the proof alone is trusted")
 
-        for symbol, record, what in (("H", self.H, "max |eigenvalue| of the Hessian"), ("G", self.G, "max gradient norm")):
+        for symbol, record, what in (("H", self.H, "max |eigenvalue| of the Hessian"),
+                                     ("G", self.G, "max gradient norm")):
             if isinstance(record, Certified):
                 out[symbol] = f"certified: {record.proof} ({checked(record)})"
             elif isinstance(record, Estimated):
@@ -139,7 +142,7 @@ class NumpyLossFamily:
         return _build(self, batch_size, dim, generator, device, dtype)
 
 
-def from_numpy_loss(name: str, loss: Callable[..., Any], sample_data: Callable[[np.random.Generator, int, int], Data], *,
+def from_numpy_loss(name: str, loss: Callable[..., Any], sample_data: Sampler, *,
                     H: Certified | Estimated | None = None, G: Certified | Estimated | None = None,
                     mu: Certified | None = None, convex: str | None = None, lower_bound: Certified | None = None,
                     minimizer: Callable[[Data], np.ndarray] | None = None, samples: int = 32) -> NumpyLossFamily:
@@ -206,7 +209,8 @@ def sample_points(rng: np.random.Generator, w1: np.ndarray, reference: np.ndarra
     B, d = w1.shape
     radius = np.linalg.norm(w1 - reference, axis=-1)[:, None, None] + 1.0
     along = rng.uniform(0.0, 1.0, (B, count, 1))
-    near = reference[:, None] + along * (w1 - reference)[:, None] + 0.25 * radius * rng.standard_normal((B, count, d)) / np.sqrt(d)
+    noise = rng.standard_normal((B, count, d)) / np.sqrt(d)
+    near = reference[:, None] + along * (w1 - reference)[:, None] + 0.25 * radius * noise
     ball = reference[:, None] + 2.0 * radius * rng.standard_normal((B, count, d)) / np.sqrt(d)
     points = np.where(np.arange(count)[None, :, None] % 2 == 0, near, ball)
     points[:, 0] = w1
@@ -267,7 +271,8 @@ def _build(family: NumpyLossFamily, B: int, d: int, generator: torch.Generator, 
     data = {k: np.asarray(v, dtype=float) for k, v in family.sample_data(rng, B, d).items()}
     for k, v in data.items():
         if v.ndim == 0 or v.shape[0] != B:
-            raise ValueError(f"family {family.name!r}: data {k!r} has shape {v.shape}; its leading axis must be B = {B}")
+            raise ValueError(f"family {family.name!r}: data {k!r} has shape {v.shape}; "
+                             f"its leading axis must be B = {B}")
     value = {name: _per_instance(rec.value, data, B, f"{family.name}: {name}")
              for name, rec in (("H", family.H), ("G", family.G), ("mu", family.mu), ("lower", family.lower_bound))
              if isinstance(rec, Certified)}
@@ -281,47 +286,63 @@ def _build(family: NumpyLossFamily, B: int, d: int, generator: torch.Generator, 
     direction /= np.linalg.norm(direction, axis=-1, keepdims=True)
     w1 = reference + np.exp(rng.uniform(np.log(0.1), np.log(10.0), (B, 1))) * direction
     points = sample_points(rng, w1, reference, family.samples)
-    losses, grads = _losses(family, points, data), grad_np(family, points, data)
     eig = np.linalg.eigvalsh(hessians_np(family, points, data))
-    top, bottom = np.abs(eig).max(axis=(-1, -2)), eig[..., 0].min(axis=-1)
-    grad_max = np.linalg.norm(grads, axis=-1).max(axis=-1)
-    sampled = {"H": top, "G": grad_max}
-    for name in ("H", "G"):
-        if name in value and getattr(family, name).checked:
-            _check(family, sampled[name] > value[name] * (1 + RTOL) + ATOL,
-                   lambda b: f"certified {name} = {value[name][b]:.6g} is contradicted on instance {b}: a sampled point "
-                             f"has {name} {sampled[name][b]:.6g} ({getattr(family, name).proof})")
-    floor = value["mu"] if family.mu is not None and family.mu.checked else np.zeros(B) if family.convex else None
-    if floor is not None:
-        _check(family, bottom < floor - RTOL * (np.abs(floor) + top) - ATOL,
-               lambda b: f"{'mu = %.6g' % floor[b] if family.mu else 'convexity'} is contradicted on instance {b}: a "
-                         f"sampled Hessian has eigenvalue {bottom[b]:.6g}")
-    if "lower" in value and family.lower_bound.checked:
-        _check(family, losses.min(-1) < value["lower"] - RTOL * (np.abs(value["lower"]) + np.abs(losses).max(-1)) - ATOL,
-               lambda b: f"lower bound {value['lower'][b]:.6g} is contradicted on instance {b}: a sampled loss is "
-                         f"{losses.min(-1)[b]:.6g}")
+    sampled = {"H": np.abs(eig).max(axis=(-1, -2)), "G": np.linalg.norm(grad_np(family, points, data), axis=-1).max(-1),
+               "eig_min": eig[..., 0].min(axis=-1), "loss": _losses(family, points, data)}
+    _check_on_samples(family, value, sampled)
     L1 = _losses(family, w1[:, None], data)[:, 0]
     constants: dict[str, np.ndarray] = {k: value[k] for k in ("H", "G", "mu") if k in value}
-    w_star = None
-    if family.mu is not None:
-        g_norm = np.linalg.norm(grad_np(family, reference[:, None], data)[:, 0], axis=-1)
-        error = g_norm / value["mu"]
-        lstar = _losses(family, reference[:, None], data)[:, 0] - g_norm ** 2 / (2 * value["mu"])
-        if "lower" in value:
-            lstar = np.maximum(lstar, value["lower"])
-        w_star, constants["Lstar"], constants["w_star_error"] = reference, lstar, error
-        constants["D"] = np.linalg.norm(w1 - reference, axis=-1) + error
-    elif family.minimizer is not None:
-        gap = _losses(family, reference[:, None], data)[:, 0] - value["lower"]
-        _check(family, gap > MINIMIZER_GAP * np.maximum(1.0, L1 - value["lower"]),
-               lambda b: f"the candidate minimiser of instance {b} is not certified: L(w) - lower bound = {gap[b]:.3g}")
-        w_star, constants["Lstar"] = reference, value["lower"]
-        constants["D"] = np.linalg.norm(w1 - reference, axis=-1)
+    w_star = None if family.mu is None and family.minimizer is None else reference
+    if w_star is not None:
+        constants.update(_minimiser_constants(family, value, w_star, w1, L1, data))
     if "Lstar" in constants or "lower" in value:
         constants["Delta"] = L1 - constants.get("Lstar", value.get("lower"))
     estimates = {f"{name}_estimated": sampled[name] for name in ("H", "G")
                  if isinstance(getattr(family, name), Estimated)}
-    return _problem_batch(family, data, w1, w_star, constants, estimates, sampled, device, dtype)
+    return _problem_batch(family, data, w1, w_star, constants, estimates,
+                          {k: sampled[k] for k in ("H", "G")}, device, dtype)
+
+
+def _minimiser_constants(family: NumpyLossFamily, value: Mapping[str, np.ndarray], w_hat: np.ndarray,
+                         w1: np.ndarray, L1: np.ndarray, data: Data) -> dict[str, np.ndarray]:
+    """L*, D (and ``w_star_error``) of a certified minimiser w_hat (B, d): by strong convexity
+    (L21.5: L(w_hat) - L* <= ||g||^2/(2 mu); L21.8 with L21.5: ||w_hat - w*|| <= ||g||/mu) when mu
+    is certified, else by a candidate whose loss meets the certified lower bound (CertificateError if not)."""
+    at_hat = _losses(family, w_hat[:, None], data)[:, 0]
+    if family.mu is not None:
+        g_norm = np.linalg.norm(grad_np(family, w_hat[:, None], data)[:, 0], axis=-1)
+        error = g_norm / value["mu"]
+        lstar = at_hat - g_norm ** 2 / (2 * value["mu"])
+        lstar = np.maximum(lstar, value["lower"]) if "lower" in value else lstar
+        return {"Lstar": lstar, "w_star_error": error, "D": np.linalg.norm(w1 - w_hat, axis=-1) + error}
+    gap = at_hat - value["lower"]
+    _check(family, gap > MINIMIZER_GAP * np.maximum(1.0, L1 - value["lower"]),
+           lambda b: f"the candidate minimiser of instance {b} is not certified: L(w) - lower bound = {gap[b]:.3g}")
+    return {"Lstar": value["lower"], "D": np.linalg.norm(w1 - w_hat, axis=-1)}
+
+
+def _check_on_samples(family: NumpyLossFamily, value: Mapping[str, np.ndarray],
+                      sampled: Mapping[str, np.ndarray]) -> None:
+    """Raise CertificateError where a sampled point contradicts a checked certificate: the largest
+    |eigenvalue| ``H`` above H (P5.2), the smallest ``eig_min`` below mu or 0 (PB.1), a gradient norm
+    ``G`` above G (P2.3), a ``loss`` (B, K) below the lower bound; rounding allowance RTOL, ATOL."""
+    for name in ("H", "G"):
+        if name in value and getattr(family, name).checked:
+            _check(family, sampled[name] > value[name] * (1 + RTOL) + ATOL,
+                   lambda b: f"certified {name} = {value[name][b]:.6g} is contradicted on instance {b}: a sampled "
+                             f"point has {name} {sampled[name][b]:.6g} ({getattr(family, name).proof})")
+    B = len(sampled["H"])
+    floor = value["mu"] if family.mu is not None and family.mu.checked else np.zeros(B) if family.convex else None
+    if floor is not None:
+        _check(family, sampled["eig_min"] < floor - RTOL * (np.abs(floor) + sampled["H"]) - ATOL,
+               lambda b: f"{'mu = %.6g' % floor[b] if family.mu else 'convexity'} is contradicted on instance {b}: a "
+                         f"sampled Hessian has eigenvalue {sampled['eig_min'][b]:.6g}")
+    if "lower" in value and family.lower_bound.checked:
+        losses = sampled["loss"]
+        allowance = RTOL * (np.abs(value["lower"]) + np.abs(losses).max(-1)) + ATOL
+        _check(family, losses.min(-1) < value["lower"] - allowance,
+               lambda b: f"lower bound {value['lower'][b]:.6g} is contradicted on instance {b}: a sampled loss is "
+                         f"{losses.min(-1)[b]:.6g}")
 
 
 def _problem_batch(family: NumpyLossFamily, data: Data, w1: np.ndarray, w_star: np.ndarray | None,
