@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import sympy as sp
 
+from problems.numpy_loss import certificate_lines
 from theorems.checker import CheckResult, ClaimResult
 from theorems.report_math import latex, mathml, relation
 from theorems.report_plots import VERDICT_COLOURS, claim_figure, loglog_slope, tightness_chart
@@ -360,6 +361,9 @@ def _evidence_sentence(row: _Row, escape: Callable[[str], str], bold: Callable[[
     if dist:
         text += (f" Tightness per {escape(dist['per'])}: median {_fmt(dist['median'])}, 10%–90% "
                  f"[{_fmt(dist['q10'])}, {_fmt(dist['q90'])}].")
+    certificates = certificate_lines(c.families)
+    if certificates:
+        text += " Certificates of the user families: " + escape("; ".join(certificates)) + "."
     return text
 
 
@@ -540,6 +544,7 @@ def report_json(results: Sequence[CheckResult], settings: Mapping[str, Any]) -> 
         document = r.as_dict()
         document["statement"] = r.spec.statement
         document["assumptions"] = sorted(r.spec.assumptions)
+        document["certificates"] = certificate_lines(f for c in r.claims for f in c.families)
         document["run"] = dict(settings)
         out.append(document)
     return out
