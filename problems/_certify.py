@@ -34,6 +34,8 @@ NEGLIGIBLE = 0.1
 #: The largest certified ||w_hat - w*|| that moves no squared distance by NEGLIGIBLE of the tolerance.
 MAX_W_STAR_ERROR = math.sqrt(NEGLIGIBLE * CLAIM_ATOL / (1 + 1 / (NEGLIGIBLE * CLAIM_RTOL)))
 
+#: Newton steps after which an instance whose small gradient norm has not halved stops.
+STALL = 5
 #: Trial steps 2^-k of the line search, k = 0..59.
 _STEPS = 2.0 ** -torch.arange(0, 60, dtype=torch.float64)
 
@@ -46,28 +48,43 @@ def newton_minimise(grad: Callable[[Tensor], Tensor], hessian: Callable[[Tensor]
 
     ``grad`` takes points (B, K, d) and returns gradients (B, K, d); ``hessian`` takes (B, d) and
     returns (B, d, d). Each instance takes the largest step 2^-k with
-    ||g(w - 2^-k p)|| < (1 - 1e-4 2^-k) ||g(w)|| (all trial points evaluated at once) and stops when
-    no trial step lowers its gradient norm (its rounding floor). Unlike a line search on L, which
+    ||g(w - 2^-k p)|| < (1 - 1e-4 2^-k) ||g(w)|| (the full step first, then, if an instance still
+    running refuses it, all trial points at once) and stops when no trial step lowers its
+    gradient norm, or when ``STALL`` steps have not halved it once it is below 1e-6 of its start
+    (both: its rounding floor; far from the minimiser damped steps may take longer to halve it). Unlike a line search on L, which
     stalls where loss differences are lost to rounding, this one reaches the gradient's floor."""
     steps = _STEPS.to(device=w.device, dtype=w.dtype)
     rows = torch.arange(w.shape[0], device=w.device)
     g = grad(w[:, None, :])[:, 0]
     norm = torch.linalg.vector_norm(g, dim=-1)
     active = norm > 0
+    history = [norm]
     for _ in range(iterations):
         if not bool(active.any()):
             break
         direction = torch.linalg.solve(hessian(w), g[..., None])[..., 0]
-        trial = w[:, None, :] - steps[None, :, None] * direction[:, None, :]
+        trial = w[:, None, :] - direction[:, None, :]
         g_trial = grad(trial)
-        n_trial = torch.linalg.vector_norm(g_trial, dim=-1)
-        ok = torch.isfinite(n_trial) & (n_trial < (1 - 1e-4 * steps)[None, :] * norm[:, None])
+        if not bool((_accepted(g_trial, norm, steps[:1])[:, 0] | ~active).all()):
+            trial = w[:, None, :] - steps[None, :, None] * direction[:, None, :]
+            g_trial = grad(trial)
+        ok = _accepted(g_trial, norm, steps[:trial.shape[1]])
         first = ok.to(torch.int64).argmax(-1)
         active = active & ok.any(-1) & (norm > 0)
         w = torch.where(active[:, None], trial[rows, first], w)
         g = torch.where(active[:, None], g_trial[rows, first], g)
         norm = torch.linalg.vector_norm(g, dim=-1)
+        history.append(norm)
+        if len(history) > STALL:
+            stalled = (norm > 0.5 * history[-1 - STALL]) & (norm < 1e-6 * history[0])
+            active = active & ~stalled
     return w
+
+
+def _accepted(g_trial: Tensor, norm: Tensor, steps: Tensor) -> Tensor:
+    """Which trial steps (B, K) lower the gradient norm strictly by Armijo's factor 1 - 1e-4 step."""
+    n_trial = torch.linalg.vector_norm(g_trial, dim=-1)
+    return torch.isfinite(n_trial) & (n_trial < (1 - 1e-4 * steps)[None, :] * norm[:, None])
 
 
 @dataclass(frozen=True)
