@@ -11,8 +11,9 @@ lam log-uniform in [1e-2, 1] (``logistic-l2``) or lam = 0 (``logistic``). softpl
   Hess l_i = softplus''(.) x_i x_i^T + lam I (attained where <x_i, w> = 0); for lam = 0 each term
   is G_i = ||x_i||-Lipschitz and L is G = min(mean_i ||x_i||, ||X||_op/sqrt(n))-Lipschitz
   (``unit_slope_lipschitz``; class lip, so the finite-sum oracle declares var, bdd and m2);
-- the loss is translated by a random shift s (``_random.shift``, norm up to 1e3): the data term is
-  evaluated at u = w - s, and so is lam/2 ||u||^2; no Hessian changes, so no constant does;
+- the loss can be translated by a random shift s (``_random.shift``, norm up to ``max_shift``, 0 in
+  the registry for now): the data term is evaluated at u = w - s, and so is lam/2 ||u||^2; no
+  Hessian changes, so no constant does;
 - w* = u_hat + s, u_hat by Newton's method with autodiff Hessians and a line search on the gradient
   norm (problems._certify), certified by local strong convexity: on the ball
   B(u_hat, r), Hess L >= mu_r I with mu_r = lam + lambda_min((1/n) sum_i softplus''(|m_i| + r ||x_i||)
@@ -115,7 +116,7 @@ class Logistic:
     """Family of logistic regressions, l2-regularised (``regularized``, strongly convex) or plain
     (Lipschitz); both smooth, not quadratic, finite sums."""
 
-    def __init__(self, regularized: bool = True, max_shift: float = rnd.MAX_SHIFT) -> None:
+    def __init__(self, regularized: bool = True, max_shift: float = 0.0) -> None:
         self.regularized = regularized
         self.max_shift = max_shift
         self.name = "logistic-l2" if regularized else "logistic"
