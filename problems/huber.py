@@ -55,7 +55,8 @@ class Huber:
     def draw(self, batch_size: int, dim: int, generator: torch.Generator,
              device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> Params:
         """Random parameters: H log-uniform in [0.01, 1000] (attained by c_1), the other c_j in
-        [1e-3 H, H], ||w1 - w*|| log-uniform in [0.01, 100], thresholds relative to it."""
+        [1e-3 H, H], ||w1 - w*|| log-uniform in [0.01, 100], thresholds relative to it; w* and w1
+        translated by a random shift (``_random.shift``, norm up to 1e3), which changes no constant."""
         B, d = batch_size, dim
         H = rnd.log_uniform((B, 1), 0.01, 1000.0, generator, device, dtype)
         c = H * rnd.log_uniform((B, d), 1e-3, 1.0, generator, device, dtype)
@@ -66,6 +67,8 @@ class Huber:
         w_star = rnd.log_uniform((B, 1), 0.1, 10.0, generator, device, dtype) * rnd.normal((B, d), generator, device, dtype)
         w1 = w_star + r * rnd.random_radius_directions(B, d, generator, device, dtype)
         Lstar = rnd.uniform((B,), -5.0, 5.0, generator, device, dtype)
+        offset = rnd.shift(B, d, rnd.MAX_SHIFT, generator, device, dtype)
+        w_star, w1 = w_star + offset, w1 + offset
         return {"c": c, "delta": delta, "Q": Q, "w_star": w_star, "w1": w1, "Lstar": Lstar}
 
     def project(self, params: Mapping[str, Tensor]) -> Params:

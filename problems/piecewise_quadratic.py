@@ -19,7 +19,9 @@ for min_t ||grad L(w_t)||^2 given L(w1) - inf L = Delta, 4 H Delta / (3N + 2) af
 PEPit computes, benchmarks/adversary_bench.py row b): in one dimension, curvature +H then -H on
 the two halves of every step, so the gradient is the same at every iterate, then a convex tail of
 curvature H that ends at the minimum one step later.
-``draw`` makes a fraction of the instances such alternating staircases of a random length.
+``draw`` makes a fraction of the instances such alternating staircases of a random length, and
+translates the centre m (and w1) by a random shift (``_random.shift``, norm up to 1e3), which
+changes no constant.
 """
 from __future__ import annotations
 
@@ -195,7 +197,7 @@ class PiecewiseQuadratic:
         u1 = torch.where(alternating[..., 0], t_alt[..., -1], u1)
 
         Q = rnd.orthogonal(B, d, *args)
-        m = rnd.normal((B, d), *args)
+        m = rnd.normal((B, d), *args) + rnd.shift(B, d, rnd.MAX_SHIFT, *args)
         w1 = m + torch.einsum("bde,be->bd", Q, u1)
         return {"t": t, "a": a, "p": p, "Q": Q, "m": m, "w1": w1}
 
