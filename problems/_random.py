@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from typing import Mapping
 
 import torch
 
@@ -62,6 +63,13 @@ def shift(batch: int, dim: int, max_norm: float, generator: torch.Generator, dev
     direction = random_radius_directions(batch, dim, generator, device, dtype)
     norm = log_uniform((batch, 1), 1e-2, max(max_norm, 1e-2), generator, device, dtype)
     return direction * norm if max_norm > 0 else torch.zeros_like(direction)
+
+
+def translation(params: Mapping[str, Tensor]) -> Tensor:
+    """The translation ``params["shift"]`` (B, d) of a parametric family's instances, zero where
+    the parameters have none (e.g. a hand-made worst case): build adds it to the centre and w1."""
+    shift = params.get("shift")
+    return torch.zeros_like(params["w1"]) if shift is None else shift
 
 
 def shift_rounding(w: Tensor) -> Tensor:

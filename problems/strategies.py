@@ -38,7 +38,8 @@ coordinates = st.floats(-10.0, 10.0, allow_nan=False, allow_infinity=False)
 #: Norms of the translation of an instance away from the origin: 0, or 10^e with e in [-2, 3]
 #: (shrinking to 0, then to 1).
 shift_norms = st.one_of(st.just(0.0), st.floats(-2.0, 3.0).map(lambda e: 10.0 ** e))
-#: Parameters that place an instance (its minimiser or centre): drawn with a translation.
+#: Parameters that place an instance (its minimiser or centre): drawn with a translation when the
+#: family has no ``shift`` parameter of its own.
 CENTRES = ("w_star", "w_center", "m")
 #: Signed curvatures (piecewise-quadratic cells): magnitudes with either sign (shrinking to +1e-2).
 curvatures = st.tuples(st.booleans(), magnitudes).map(lambda sm: -sm[1] if sm[0] else sm[1])
@@ -113,7 +114,9 @@ def parameters(draw: st.DrawFn, family: str, dim: int) -> Params:
             out[name] = torch.tensor(values, dtype=F64).reshape(value.shape)
         elif name == "w1":
             continue
-        elif name in CENTRES:
+        elif name == "shift":
+            out[name] = draw(shifts(dim))[None]
+        elif name in CENTRES and "shift" not in template:
             flat = draw(st.lists(coordinates, min_size=value.numel(), max_size=value.numel()))
             out[name] = torch.tensor(flat, dtype=F64).reshape(value.shape) + draw(shifts(dim))
         else:

@@ -81,14 +81,15 @@ def test_strategy_instances_reach_far_from_the_origin_and_keep_constants(problem
     torch.testing.assert_close(problem.constants["D"], torch.linalg.vector_norm(problem.w1 - problem.w_star, dim=-1))
 
 
-def test_strategies_draw_far_centres() -> None:
-    """Among hypothesis draws of the parametric families, some centres lie beyond 100 from the origin."""
+def test_strategies_draw_far_minimisers() -> None:
+    """Among hypothesis draws of a parametric family, some minimisers lie beyond 100 from the origin
+    (the drawn coordinates alone stay within 10 sqrt(d))."""
     far = []
 
-    @settings(max_examples=100, deadline=None, database=None)
-    @given(problem=instances("cosine-wells", dim=2))
+    @settings(max_examples=100, deadline=None, database=None, derandomize=True)
+    @given(problem=instances("huber", dim=2))
     def record(problem) -> None:
-        far.append(float(torch.linalg.vector_norm(problem.w1)))
+        far.append(float(torch.linalg.vector_norm(problem.w_star)))
 
     record()
-    assert max(far) > 100, max(far)
+    assert max(far) > 100, sorted(far)[-5:]
