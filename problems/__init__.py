@@ -28,7 +28,7 @@ FAMILIES: dict[str, Family] = {
     f.name: f for f in (Quadratic(strongly_convex=False), Quadratic(strongly_convex=True),
                         PseudoHuber(), CosineWells(), RegularizedLogistic(),
                         PiecewiseLinearRegression("l1-regression"), PiecewiseLinearRegression("hinge"),
-                        LogCosh(), Regularized(LogCosh()), Huber(), PiecewiseQuadratic(),
+                        LogCosh(), Regularized(LogCosh(max_shift=0.0)), Huber(), PiecewiseQuadratic(),
                         LeastSquares(ridge=False), LeastSquares(ridge=True), Logistic(regularized=False))
 }
 

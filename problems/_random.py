@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from typing import Mapping
 
 import torch
 
@@ -47,3 +48,33 @@ def random_radius_directions(batch: int, dim: int, generator: torch.Generator,
     """Unit vectors uniform on the sphere, shape (B, d)."""
     v = normal((batch, dim), generator, device, dtype)
     return v / torch.linalg.vector_norm(v, dim=-1, keepdim=True)
+
+
+#: The largest norm of the random translation of a family's instances (``shift``).
+MAX_SHIFT = 1e3
+
+
+def shift(batch: int, dim: int, max_norm: float, generator: torch.Generator, device: torch.device | str,
+          dtype: torch.dtype) -> Tensor:
+    """Random translations (B, d) of instances away from the origin: a uniform direction times a
+    norm log-uniform in [1e-2, max_norm] (zero when max_norm is 0), so instances lie near the
+    origin and far from it, across scales. The draws are made even for max_norm = 0, so the rest
+    of a batch does not depend on it."""
+    direction = random_radius_directions(batch, dim, generator, device, dtype)
+    norm = log_uniform((batch, 1), 1e-2, max(max_norm, 1e-2), generator, device, dtype)
+    return direction * norm if max_norm > 0 else torch.zeros_like(direction)
+
+
+def translation(params: Mapping[str, Tensor]) -> Tensor:
+    """The translation ``params["shift"]`` (B, d) of a parametric family's instances, zero where
+    the parameters have none (e.g. a hand-made worst case): build adds it to the centre and w1."""
+    shift = params.get("shift")
+    return torch.zeros_like(params["w1"]) if shift is None else shift
+
+
+def shift_rounding(w: Tensor) -> Tensor:
+    """A bound (B,) on ||fl(u + s) - (u + s)|| for the sums w = fl(u + s) (B, d): each coordinate
+    rounds by at most half an ulp, |x| eps / 2 <= ||w|| eps / 2, so the norm by at most
+    sqrt(d) ||w|| eps / 2 (taken as ||w|| eps sqrt(d))."""
+    eps = torch.finfo(w.dtype).eps
+    return torch.linalg.vector_norm(w, dim=-1) * eps * w.shape[-1] ** 0.5

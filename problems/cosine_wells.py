@@ -46,7 +46,8 @@ class CosineWells:
     def draw(self, batch_size: int, dim: int, generator: torch.Generator,
              device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> Params:
         """Random parameters: depths ``alpha``, frequencies ``omega``, rotation ``Q``, centre
-        ``m`` and start ``w1`` (problems.parametric)."""
+        ``m``, start ``w1`` (problems.parametric) and ``shift``, which translates both
+        (``_random.shift``, norm up to 1e3; added by ``build``) and changes no constant."""
         B, d = batch_size, dim
         alpha = rnd.log_uniform((B, d), 0.1, 10.0, generator, device, dtype)
         omega = rnd.log_uniform((B, d), 0.3, 3.0, generator, device, dtype)
@@ -54,7 +55,8 @@ class CosineWells:
         m = rnd.normal((B, d), generator, device, dtype)
         r = rnd.log_uniform((B, 1), 0.1, 10.0, generator, device, dtype)
         w1 = m + r * rnd.random_radius_directions(B, d, generator, device, dtype)
-        return {"alpha": alpha, "omega": omega, "Q": Q, "m": m, "w1": w1}
+        shift = rnd.shift(B, d, rnd.MAX_SHIFT, generator, device, dtype)
+        return {"alpha": alpha, "omega": omega, "Q": Q, "m": m, "w1": w1, "shift": shift}
 
     def project(self, params: Mapping[str, Tensor]) -> Params:
         """Depths and frequencies positive (at least FLOOR times the instance's largest), Q the
@@ -68,7 +70,8 @@ class CosineWells:
 
     def build(self, params: Mapping[str, Tensor]) -> ProblemBatch:
         """The batch of the parameters; differentiable in every parameter."""
-        alpha, omega, Q, m, w1 = (params[k] for k in ("alpha", "omega", "Q", "m", "w1"))
+        shift = rnd.translation(params)
+        alpha, omega, Q, m, w1 = params["alpha"], params["omega"], params["Q"], params["m"] + shift, params["w1"] + shift
         B, d = w1.shape
 
         def coords(w: Tensor) -> Tensor:

@@ -55,7 +55,9 @@ class Huber:
     def draw(self, batch_size: int, dim: int, generator: torch.Generator,
              device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> Params:
         """Random parameters: H log-uniform in [0.01, 1000] (attained by c_1), the other c_j in
-        [1e-3 H, H], ||w1 - w*|| log-uniform in [0.01, 100], thresholds relative to it."""
+        [1e-3 H, H], ||w1 - w*|| log-uniform in [0.01, 100], thresholds relative to it; ``shift``
+        translates w* and w1 (``_random.shift``, norm up to 1e3; added by ``build``), which changes
+        no constant."""
         B, d = batch_size, dim
         H = rnd.log_uniform((B, 1), 0.01, 1000.0, generator, device, dtype)
         c = H * rnd.log_uniform((B, d), 1e-3, 1.0, generator, device, dtype)
@@ -66,7 +68,8 @@ class Huber:
         w_star = rnd.log_uniform((B, 1), 0.1, 10.0, generator, device, dtype) * rnd.normal((B, d), generator, device, dtype)
         w1 = w_star + r * rnd.random_radius_directions(B, d, generator, device, dtype)
         Lstar = rnd.uniform((B,), -5.0, 5.0, generator, device, dtype)
-        return {"c": c, "delta": delta, "Q": Q, "w_star": w_star, "w1": w1, "Lstar": Lstar}
+        shift = rnd.shift(B, d, rnd.MAX_SHIFT, generator, device, dtype)
+        return {"c": c, "delta": delta, "Q": Q, "w_star": w_star, "w1": w1, "Lstar": Lstar, "shift": shift}
 
     def project(self, params: Mapping[str, Tensor]) -> Params:
         """Curvatures and thresholds positive (at least FLOOR times the instance's largest), Q
@@ -81,7 +84,8 @@ class Huber:
     def build(self, params: Mapping[str, Tensor]) -> ProblemBatch:
         """The batch of the parameters; differentiable in every parameter."""
         c, delta, Q = params["c"], params["delta"], params["Q"]
-        w_star, w1, Lstar = params["w_star"], params["w1"], params["Lstar"]
+        shift = rnd.translation(params)
+        w_star, w1, Lstar = params["w_star"] + shift, params["w1"] + shift, params["Lstar"]
         B, d = w1.shape
 
         def coords(w: Tensor) -> Tensor:

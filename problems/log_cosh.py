@@ -1,7 +1,9 @@
 """Log-cosh regression: smooth, convex, Lipschitz, not quadratic.
 
-L(w) = (1/n) sum_i delta^2 log cosh(r_i / delta), r = A w - b, b = A w_true, A (n x d) Gaussian
-with column scales, n >= d, so w* = w_true is the unique minimiser and L* = 0 exactly.
+L(w) = (1/n) sum_i delta^2 log cosh(r_i / delta), r = A (w - w_true) (= A w - b for b = A w_true,
+written as a translation so that w_true is the exact minimiser of the loss as computed, wherever
+the random shift puts it), A (n x d) Gaussian with column scales, n >= d, so w* = w_true is the
+unique minimiser and L* = 0 exactly.
 phi(r) = delta^2 log cosh(r/delta) has phi'(r) = delta tanh(r/delta), |phi'| < delta, and
 phi''(r) = sech^2(r/delta) in (0, 1], = 1 at r = 0:
 - H = ||A||_op^2 / n exactly (the Hessian A^T diag(phi'') A / n is largest at w*, where phi'' = 1);
@@ -50,10 +52,14 @@ def log_cosh(x: Tensor) -> Tensor:
 
 
 class LogCosh:
-    """Family of log-cosh regressions with consistent targets."""
+    """Family of log-cosh regressions with consistent targets; w_true and w1 are translated by a
+    random shift of norm up to ``max_shift`` (``_random.shift``; 0: none)."""
 
     name = "log-cosh"
     classes = frozenset({"cvx", "smooth", "so", "lip", "lb", "minimizer"})
+
+    def __init__(self, max_shift: float = rnd.MAX_SHIFT) -> None:
+        self.max_shift = max_shift
 
     def sample(self, batch_size: int, dim: int, generator: torch.Generator,
                device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> ProblemBatch:
@@ -64,11 +70,12 @@ class LogCosh:
         w_star = rnd.log_uniform((B, 1), 0.1, 10.0, generator, device, dtype) * rnd.normal((B, d), generator, device, dtype)
         radius = rnd.log_uniform((B, 1), 0.01, 100.0, generator, device, dtype)
         w1 = w_star + radius * rnd.random_radius_directions(B, d, generator, device, dtype)
-        b = torch.einsum("bnd,bd->bn", A, w_star)
+        offset = rnd.shift(B, d, self.max_shift, generator, device, dtype)
+        w_star, w1 = w_star + offset, w1 + offset
         dl = delta[:, None, None]
 
         def residual(w: Tensor) -> Tensor:
-            return torch.einsum("bnd,brd->brn", A, w) - b[:, None, :]
+            return torch.einsum("bnd,brd->brn", A, w - w_star[:, None, :])
 
         def loss(w: Tensor) -> Tensor:
             return (dl ** 2 * log_cosh(residual(w) / dl)).mean(-1)

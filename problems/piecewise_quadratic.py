@@ -19,7 +19,9 @@ for min_t ||grad L(w_t)||^2 given L(w1) - inf L = Delta, 4 H Delta / (3N + 2) af
 PEPit computes, benchmarks/adversary_bench.py row b): in one dimension, curvature +H then -H on
 the two halves of every step, so the gradient is the same at every iterate, then a convex tail of
 curvature H that ends at the minimum one step later.
-``draw`` makes a fraction of the instances such alternating staircases of a random length.
+``draw`` makes a fraction of the instances such alternating staircases of a random length, and
+its ``shift`` translates the centre m and w1 (``_random.shift``, norm up to 1e3; added by
+``build``), which changes no constant.
 """
 from __future__ import annotations
 
@@ -197,7 +199,7 @@ class PiecewiseQuadratic:
         Q = rnd.orthogonal(B, d, *args)
         m = rnd.normal((B, d), *args)
         w1 = m + torch.einsum("bde,be->bd", Q, u1)
-        return {"t": t, "a": a, "p": p, "Q": Q, "m": m, "w1": w1}
+        return {"t": t, "a": a, "p": p, "Q": Q, "m": m, "w1": w1, "shift": rnd.shift(B, d, rnd.MAX_SHIFT, *args)}
 
     def project(self, params: Mapping[str, Tensor]) -> Params:
         """Breakpoints sorted (curvature jumps moving with them), outer curvatures at least
@@ -216,7 +218,8 @@ class PiecewiseQuadratic:
         """The batch of the parameters; differentiable in every parameter. Outer curvatures must be
         positive (``project`` ensures it)."""
         t, a = sorted_cells(params["t"], params["a"])
-        p, Q, m, w1 = (params[k] for k in ("p", "Q", "m", "w1"))
+        shift = rnd.translation(params)
+        p, Q, m, w1 = params["p"], params["Q"], params["m"] + shift, params["w1"] + shift
         if not bool(((a[..., 0] > 0) & (a[..., -1] > 0)).all()):
             raise ValueError("PiecewiseQuadratic: outer curvatures must be positive (L is not bounded below)")
         B, d = w1.shape

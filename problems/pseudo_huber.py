@@ -1,7 +1,10 @@
 """Pseudo-Huber regression: a smooth, convex, Lipschitz family that is not quadratic.
 
-L(w) = (1/n) sum_i delta^2 (sqrt(1 + r_i^2/delta^2) - 1), r = A w - b, b = A w_true, A (n x d)
-Gaussian with column scales, n >= d, so w* = w_true is the unique minimiser and L* = 0 exactly.
+L(w) = (1/n) sum_i delta^2 (sqrt(1 + r_i^2/delta^2) - 1), r = A (w - w_true) (= A w - b for
+b = A w_true, written as a translation so that w_true is the exact minimiser of the loss as
+computed), A (n x d) Gaussian with column scales, n >= d, so w* = w_true is the unique minimiser
+and L* = 0 exactly. ``draw``'s ``shift`` translates w_true and w1 (``_random.shift``, norm up to
+1e3; added by ``build``), which changes no constant.
 phi(r) = delta^2 (sqrt(1 + r^2/delta^2) - 1) has |phi'| < delta and 0 < phi'' <= 1 (= 1 at r = 0):
 - H = ||A||_op^2 / n exactly (the Hessian A^T diag(phi'') A / n is largest at w*);
 - G = delta min(mean_i ||a_i||, ||A||_op / sqrt(n)), a proven upper bound on ||grad L||;
@@ -54,7 +57,8 @@ class PseudoHuber:
         w_star = rnd.log_uniform((B, 1), 0.1, 10.0, generator, device, dtype) * rnd.normal((B, d), generator, device, dtype)
         r = rnd.log_uniform((B, 1), 0.01, 100.0, generator, device, dtype)
         w1 = w_star + r * rnd.random_radius_directions(B, d, generator, device, dtype)
-        return {"A": A, "delta": delta, "w_star": w_star, "w1": w1}
+        shift = rnd.shift(B, d, rnd.MAX_SHIFT, generator, device, dtype)
+        return {"A": A, "delta": delta, "w_star": w_star, "w1": w1, "shift": shift}
 
     def project(self, params: Mapping[str, Tensor]) -> Params:
         """delta > 0 and A of full column rank (singular values at least FLOOR times the
@@ -68,13 +72,13 @@ class PseudoHuber:
 
     def build(self, params: Mapping[str, Tensor]) -> ProblemBatch:
         """The batch of the parameters; differentiable in every parameter."""
-        A, delta, w_star, w1 = (params[k] for k in ("A", "delta", "w_star", "w1"))
+        shift = rnd.translation(params)
+        A, delta, w_star, w1 = params["A"], params["delta"], params["w_star"] + shift, params["w1"] + shift
         B, n, d = A.shape
-        b = torch.einsum("bnd,bd->bn", A, w_star)
         dl = delta[:, None, None]
 
         def residual(w: Tensor) -> Tensor:
-            return torch.einsum("bnd,brd->brn", A, w) - b[:, None, :]
+            return torch.einsum("bnd,brd->brn", A, w - w_star[:, None, :])
 
         def loss(w: Tensor) -> Tensor:
             res = residual(w)

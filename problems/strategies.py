@@ -5,7 +5,8 @@ plus noise (a bound oracle; ``noise_schedules`` and ``time_varying_oracles`` dra
 oracle's variance schedule parameter by parameter), and finite distributions with exact expectations
 (``distribution_batches``, problems.distributions) for the probability background. Parametric families (problems.parametric) are drawn parameter by
 parameter, so hypothesis shrinks towards small, simple instances (identity rotation, equal
-eigenvalues, w1 near w*); every family can also be drawn from a seed (``batches``).
+eigenvalues, w1 near w*, no translation from the origin, else one of norm up to 1e3); every family
+can also be drawn from a seed (``batches``).
 
 Example: gradient descent with step 1/H never increases the loss of a smooth instance::
 
@@ -34,6 +35,12 @@ F64 = torch.float64
 #: Magnitudes (curvatures, thresholds, distances) drawn on a log scale in [1e-2, 1e2].
 magnitudes = st.floats(-2.0, 2.0).map(lambda e: 10.0 ** e)
 coordinates = st.floats(-10.0, 10.0, allow_nan=False, allow_infinity=False)
+#: Norms of the translation of an instance away from the origin: 0, or 10^e with e in [-2, 3]
+#: (shrinking to 0, then to 1).
+shift_norms = st.one_of(st.just(0.0), st.floats(-2.0, 3.0).map(lambda e: 10.0 ** e))
+#: Parameters that place an instance (its minimiser or centre): drawn with a translation when the
+#: family has no ``shift`` parameter of its own.
+CENTRES = ("w_star", "w_center", "m")
 #: Signed curvatures (piecewise-quadratic cells): magnitudes with either sign (shrinking to +1e-2).
 curvatures = st.tuples(st.booleans(), magnitudes).map(lambda sm: -sm[1] if sm[0] else sm[1])
 
@@ -69,6 +76,14 @@ def points(dim: int) -> st.SearchStrategy[torch.Tensor]:
     return st.lists(coordinates, min_size=dim, max_size=dim).map(lambda x: torch.tensor(x, dtype=F64))
 
 
+def shifts(dim: int) -> st.SearchStrategy[torch.Tensor]:
+    """Translations (dim,) of an instance away from the origin: a direction times a norm from
+    ``shift_norms`` (up to 1e3), so instances lie near the origin and far from it, across scales."""
+    direction = st.lists(st.floats(-1.0, 1.0), min_size=dim, max_size=dim).map(
+        lambda v: torch.tensor(v, dtype=F64) + torch.tensor([1e-3] + [0.0] * (dim - 1), dtype=F64))
+    return st.tuples(shift_norms, direction).map(lambda nd: nd[0] * nd[1] / nd[1].norm())
+
+
 def initial_points(centre: torch.Tensor) -> st.SearchStrategy[torch.Tensor]:
     """w1 = centre + r u with r log-uniform in [1e-2, 1e2] and u a unit direction."""
     dim = centre.shape[-1]
@@ -79,7 +94,8 @@ def initial_points(centre: torch.Tensor) -> st.SearchStrategy[torch.Tensor]:
 
 @st.composite
 def parameters(draw: st.DrawFn, family: str, dim: int) -> Params:
-    """Parameters of one instance (batch of 1) of a parametric family, projected into its class."""
+    """Parameters of one instance (batch of 1) of a parametric family, projected into its class; its
+    minimiser or centre is translated away from the origin (``shifts``)."""
     fam = FAMILIES[family]
     if not is_parametric(fam):
         raise ValueError(f"family {family!r} has no parametrisation; use batches({family!r})")
@@ -98,6 +114,11 @@ def parameters(draw: st.DrawFn, family: str, dim: int) -> Params:
             out[name] = torch.tensor(values, dtype=F64).reshape(value.shape)
         elif name == "w1":
             continue
+        elif name == "shift":
+            out[name] = draw(shifts(dim))[None]
+        elif name in CENTRES and "shift" not in template:
+            flat = draw(st.lists(coordinates, min_size=value.numel(), max_size=value.numel()))
+            out[name] = torch.tensor(flat, dtype=F64).reshape(value.shape) + draw(shifts(dim))
         else:
             flat = draw(st.lists(coordinates, min_size=value.numel(), max_size=value.numel()))
             out[name] = torch.tensor(flat, dtype=F64).reshape(value.shape)

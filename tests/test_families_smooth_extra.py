@@ -114,7 +114,9 @@ def test_regularized_is_base_plus_ridge(seed: int, d: int, k: int) -> None:
     p, base = make(family, seed, 3, d), make(family.base, seed, 3, d)
     w = random_points(p, torch.Generator().manual_seed(seed + 5), 8)
     lam = torch.tensor([p.describe(b)["lam"] for b in range(3)], dtype=F64)
-    torch.testing.assert_close(p.loss(w), base.loss(w) + lam[:, None] / 2 * w.square().sum(-1), rtol=1e-13, atol=1e-13)
+    shift = torch.tensor([p.describe(b)["shift"] for b in range(3)], dtype=F64)
+    u = w - shift[:, None, :]
+    torch.testing.assert_close(p.loss(w), base.loss(u) + lam[:, None] / 2 * u.square().sum(-1), rtol=1e-13, atol=1e-13)
     torch.testing.assert_close(p.constants["H"], base.constants["H"] + lam, rtol=1e-15, atol=0)
     torch.testing.assert_close(p.constants["mu"], base.constants["mu"] + lam, rtol=1e-15, atol=0)
     Delta = p.loss(p.w1[:, None, :])[:, 0] - p.constants["Lstar"]

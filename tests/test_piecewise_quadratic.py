@@ -33,6 +33,11 @@ def make(seed: int, d: int):
     return params, FAMILY.build(params)
 
 
+def centre(params) -> torch.Tensor:
+    """The centre m of the instances as built: the drawn m translated by the drawn shift."""
+    return params["m"] + params["shift"]
+
+
 def phi_np(s: np.ndarray, t: np.ndarray, a: np.ndarray, p: float) -> np.ndarray:
     """The jump form of one coordinate's function at the points s."""
     s = np.asarray(s, dtype=float)
@@ -48,7 +53,7 @@ def dphi_np(s: np.ndarray, t: np.ndarray, a: np.ndarray, p: float) -> np.ndarray
 
 
 def coords(params, b: int, w: np.ndarray) -> np.ndarray:
-    return params["Q"][b].numpy().T @ (w - params["m"][b].numpy())
+    return params["Q"][b].numpy().T @ (w - centre(params)[b].numpy())
 
 
 def loss_np(params, b: int, w: np.ndarray) -> float:
@@ -91,7 +96,7 @@ def axis_curvatures(params, problem) -> torch.Tensor:
     span = (t[..., -1] - t[..., 0])
     lo, hi = t[..., 0] - span / 2, t[..., -1] + span / 2
     grid = lo[..., None] + (hi - lo)[..., None] * torch.linspace(0, 1, 4000, dtype=F64)
-    u1 = torch.einsum("bde,bd->be", Q, w1 - params["m"])
+    u1 = torch.einsum("bde,bd->be", Q, w1 - centre(params))
     h = 1e-7 * span
     out = []
     for j in range(w1.shape[1]):
@@ -155,7 +160,7 @@ def test_loss_matches_jump_form_and_grad_matches_autograd(seed: int, d: int) -> 
 def test_c1_at_breakpoints(seed: int, d: int) -> None:
     """Value and gradient continuous across every breakpoint: jumps over a gap 2e vanish like e."""
     params, problem = make(seed, d)
-    t, Q, m = params["t"], params["Q"], params["m"]
+    t, Q, m = params["t"], params["Q"], centre(params)
     H = problem.constants["H"]
     K = t.shape[-1]
     for e in (1e-4, 1e-7):
@@ -176,7 +181,7 @@ def test_autograd_second_derivative_is_the_cell_curvature(seed: int, d: int) -> 
     """At the midpoints of sorted cell k in every rotated coordinate, Q^T Hess L Q = diag(a_k)."""
     params, problem = make(seed, d)
     t, a = sorted_cells(params["t"], params["a"])
-    Q, m = params["Q"], params["m"]
+    Q, m = params["Q"], centre(params)
     for k in range(1, t.shape[-1]):
         u = (t[..., k - 1] + t[..., k]) / 2
         w = (m + torch.einsum("bde,be->bd", Q, u))[:, None, :]

@@ -43,6 +43,8 @@ class ClaimResult:
     statement: str
     verdict: str = NOT_APPLICABLE
     instances: int = 0
+    #: instances left out because their family could not certify the minimiser
+    dropped: int = 0
     comparisons: int = 0
     rounds: int = 0
     worst: Evidence | None = None
@@ -76,7 +78,7 @@ class ClaimResult:
         """The stable JSON form of ``check --format json`` (one entry of ``claims``)."""
         out = {"name": self.name, "kind": self.kind, "verdict": self.verdict,
                "tightness": _finite_or_none(self.worst.tightness) if self.worst else None,
-               "instances": self.instances, "comparisons": self.comparisons,
+               "instances": self.instances, "dropped_uncertified": self.dropped, "comparisons": self.comparisons,
                "families": sorted(self.families), "statement": self.statement}
         if self.worst is not None:
             out["worst"] = {**_evidence_dict(self.worst), "search": self.search}
@@ -257,6 +259,7 @@ def _merge(result: ClaimResult, item: tuple[RoundKey, ClaimRound], search: str =
     adversary's instances are not a sample of the family)."""
     key, outcome = item
     result.rounds += 1
+    result.dropped += outcome.dropped
     if outcome.applicable == 0:
         return
     result.families.add(f"{key.family}/{key.oracle}")

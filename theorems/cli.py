@@ -158,7 +158,8 @@ def _check_text(result: CheckResult, requested: Sequence[str] | None = None) -> 
     for c in result.claims:
         tightness = "-" if c.tightness is None else f"{c.tightness:.4g}"
         lines.append(f"  {c.name:28s} {c.kind:6s} {c.verdict:14s} tightness {tightness:>9s}  "
-                     f"{c.instances} instances on {', '.join(sorted(c.families)) or 'no admissible family'}")
+                     f"{c.instances} instances on {', '.join(sorted(c.families)) or 'no admissible family'}"
+                     + (f" ({c.dropped} dropped: minimiser not certified)" if c.dropped else ""))
         if c.violation is not None:
             v = c.violation
             lines.append(f"    violated on {v.key.family}/{v.key.oracle} instance {v.instance} (T={v.key.horizon}, "

@@ -376,6 +376,9 @@ class ClaimRound:
     worst: Evidence | None
     violation: Evidence | None
     tightness: tuple[float, ...] = ()
+    #: instances that met the claim's condition but were left out: their family could not
+    #: certify the minimiser (constant ``uncertified``, problems/_certify.py)
+    dropped: int = 0
 
 
 def _per_instance(ratio: Tensor, mask: Tensor) -> tuple[float, ...]:
@@ -418,9 +421,7 @@ def compare(claim: Claim, data: RoundData, level: float, rtol: float, atol: floa
     """
     measured, bound, tol = _sides(claim, data, rtol, atol)
     B = measured.shape[0]
-    mask = torch.ones(B, dtype=torch.bool, device=measured.device)
-    if claim.when is not None:
-        mask = evaluate(claim.when, data.values, data.like).reshape(B, -1).all(-1)
+    mask = _condition(claim, data, B, measured.device) & ~_uncertified(data, B, measured.device)
     if int(mask.sum()) == 0:
         return None
     if claim.kind == "sure":
@@ -442,12 +443,30 @@ def compare(claim: Claim, data: RoundData, level: float, rtol: float, atol: floa
     return Comparisons("expect", mean, target, ratio, bad, finite, mask, slack, pv, half)
 
 
+def _condition(claim: Claim, data: RoundData, B: int, device: torch.device) -> Tensor:
+    """The instances (B,) that meet the claim's condition ``when`` (all when it has none)."""
+    if claim.when is None:
+        return torch.ones(B, dtype=torch.bool, device=device)
+    return evaluate(claim.when, data.values, data.like).reshape(B, -1).all(-1)
+
+
+def _uncertified(data: RoundData, B: int, device: torch.device) -> Tensor:
+    """The instances (B,) whose family marked its minimiser uncertified (problems/_certify.py)."""
+    flag = data.values.get("uncertified")
+    if flag is None:
+        return torch.zeros(B, dtype=torch.bool, device=device)
+    return flag.reshape(B) > 0
+
+
 def evaluate_claim(claim: Claim, data: RoundData, level: float, rtol: float, atol: float) -> ClaimRound:
     """Compare measured with bound on every applicable instance of the round (``compare``) and
-    keep the worst comparison, the most significant violation and each instance's tightness."""
+    keep the worst comparison, the most significant violation and each instance's tightness;
+    count the instances dropped for an uncertified minimiser."""
+    B = data.like.shape[0]
+    dropped = int((_condition(claim, data, B, data.like.device) & _uncertified(data, B, data.like.device)).sum())
     c = compare(claim, data, level, rtol, atol)
     if c is None:
-        return ClaimRound(0, 0, None, None)
+        return ClaimRound(0, 0, None, None, dropped=dropped)
     applicable = int(c.mask.sum())
     ratio_flat = torch.nan_to_num(c.ratio, nan=-math.inf).reshape(-1)
     worst_i = int(ratio_flat.argmax()) if bool(torch.isfinite(ratio_flat).any()) else None
@@ -461,7 +480,8 @@ def evaluate_claim(claim: Claim, data: RoundData, level: float, rtol: float, ato
             violation_i = int(torch.where(c.bad, c.p_value, torch.full_like(c.p_value, 2.0)).reshape(-1).argmin())
     worst = None if worst_i is None else _evidence(c, worst_i, data)
     violation = None if violation_i is None else _evidence(c, violation_i, data)
-    return ClaimRound(applicable, applicable * c.bad[0].numel(), worst, violation, _per_instance(c.ratio, c.mask))
+    return ClaimRound(applicable, applicable * c.bad[0].numel(), worst, violation, _per_instance(c.ratio, c.mask),
+                      dropped)
 
 
 def _sides(claim: Claim, data: RoundData, rtol: float, atol: float) -> tuple[Tensor, Tensor, Tensor]:
