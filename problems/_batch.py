@@ -59,6 +59,7 @@ class ProblemBatch:
     family has no certified minimiser. ``params`` holds what rebuilds the batch exactly.
     ``terms`` is the finite-sum structure of a family of class ``fsum`` (None otherwise), and
     ``polyhedral`` the piecewise-linear structure of a family whose loss has it (None otherwise).
+    ``fused`` computes (loss(w), grad(w)) sharing work (None: the two calls); use ``loss_and_grad``.
     """
 
     family: str
@@ -73,11 +74,19 @@ class ProblemBatch:
     hvp: Callable[[Tensor, Tensor], Tensor] | None = field(repr=False, default=None)
     terms: FiniteSum | None = field(repr=False, default=None)
     polyhedral: Polyhedral | None = field(repr=False, default=None)
+    fused: Callable[[Tensor], tuple[Tensor, Tensor]] | None = field(repr=False, default=None)
 
     def __post_init__(self) -> None:
         if self.hvp is None:
             object.__setattr__(self, "hvp", autograd_hvp(self.grad, self.family))
         object.__setattr__(self, "grad", _remember_last(self.grad))
+
+    def loss_and_grad(self, w: Tensor) -> tuple[Tensor, Tensor]:
+        """(loss(w), grad(w)), shapes (B, R) and (B, R, d), sharing the work the two have in common
+        where the family says how (``fused``; e.g. a quadratic's loss from its gradient)."""
+        if self.fused is None:
+            return self.loss(w), self.grad(w)
+        return self.fused(w)
 
     @property
     def batch_size(self) -> int:
@@ -90,14 +99,15 @@ class ProblemBatch:
 
 def _remember_last(grad: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
     """``grad`` that returns its last result again when called on the very same, unmodified
-    tensor: the runner records grad L(w_t) and the oracle then needs it at the same w_t."""
-    last: list = [None, -1, None]
+    tensor while that result is unmodified too (an algorithm may change its gradient in place):
+    an algorithm may ask for grad L(w_t) more than once in a step."""
+    last: list = [None, -1, None, -1]
 
     def remembered(w: Tensor) -> Tensor:
-        if last[0] is w and last[1] == w._version:
+        if last[0] is w and last[1] == w._version and last[3] == last[2]._version:
             return last[2]
         result = grad(w)
-        last[:] = [w, w._version, result]
+        last[:] = [w, w._version, result, result._version]
         return result
 
     remembered.__wrapped__ = grad  # type: ignore[attr-defined]
