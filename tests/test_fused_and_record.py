@@ -202,7 +202,8 @@ def test_precomputed_schedule_equals_evaluating_at_each_step() -> None:
 
 
 SAMPLED = [("T5.8", "eta-1/H"), ("T5.8", "eta-at-most-1/H"), ("T6.1", "tuned"), ("T6.2", "c/sqrt(t)"),
-           ("S8.2", "shared-samples"), ("E7.3", "optimal-eta")]
+           ("S8.2", "shared-samples"), ("E7.3", "optimal-eta"), ("T3.2", "tuned"), ("L5.7", "any-eta"),
+           ("T13.3", "eta-1/(2H)"), ("T21.6", "eta-1/H"), ("A3", "shuffled")]
 
 
 @pytest.mark.parametrize("spec_id, setting_name", SAMPLED, ids=[f"{s}:{n}" for s, n in SAMPLED])
