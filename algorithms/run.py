@@ -93,7 +93,11 @@ def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizo
                 begin(t)
             if first_calls is not None:
                 queried = first_calls.start()
-            w, state = _unpack(step(w, state, queried, t), shape, t)
+            result = step(w, state, queried, t)
+            if type(result) is tuple and len(result) == 2 and isinstance(result[0], Tensor) and result[0].shape == shape:
+                w, state = result
+            else:
+                w, state = _unpack(result, shape, t)
             if first_calls is not None:
                 noise_vars.append(first_calls.recorded(problem.w1))
             recorder.add(w if fresh else w.clone())

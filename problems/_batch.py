@@ -52,7 +52,7 @@ class ProblemBatch:
     """B instances of one family, all of dimension d, on one device and dtype.
 
     ``loss(w)`` and ``grad(w)`` take iterates of shape (B, R, d) (R replicas per instance) and
-    return shapes (B, R) and (B, R, d); ``hvp(w, u)`` returns the Hessian-vector products
+    return new tensors of shapes (B, R) and (B, R, d) (never a tensor the family keeps); ``hvp(w, u)`` returns the Hessian-vector products
     Hess L(w) u, shape (B, R, d) (by default one torch.autograd backward pass through ``grad``,
     so a family whose ``grad`` is not written in torch passes its own). ``constants`` maps a name (H, mu, G, D, Delta, Lstar, ...)
     to a tensor of shape (B,). ``w1`` has shape (B, d); ``w_star`` too, or is None when the

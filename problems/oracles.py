@@ -113,8 +113,11 @@ class Exact:
         if "G" in problem.constants:
             constants["G"] = problem.constants["G"]
 
+        fresh = getattr(problem.grad, "__wrapped__", None)
+
         def sample(w: Tensor, m: int = 1) -> Tensor:
-            return problem.grad(w).clone()  # a copy: an algorithm may modify its gradient in place
+            # a new tensor each call, never the remembered one: an algorithm may modify it in place
+            return problem.grad(w).clone() if fresh is None else fresh(w)
 
         return BoundOracle(self.name, noise_classes(self.classes, problem.classes), constants, sample,
                            constant_variance(sigma ** 2))

@@ -43,6 +43,20 @@ def test_loss_and_grad_is_loss_and_grad(family: str) -> None:
     assert bool(((loss - reference).abs() <= 1e-12 * scale).all()), (loss - reference).abs().max()
 
 
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_exact_oracle_gradients_are_new_tensors(family: str) -> None:
+    """The exact oracle hands the family's gradient over without a copy: changing it in place
+    changes neither the family nor the next call's gradient."""
+    problem = FAMILIES[family].sample(3, 2, torch.Generator().manual_seed(2))
+    oracle = Exact().bind(problem, torch.Generator())
+    w = _points(problem, 2, 2)
+    expected = problem.grad(w).clone()
+    first = oracle.sample(w)
+    first.mul_(-3.0).add_(1.0)
+    torch.testing.assert_close(oracle.sample(w), expected, rtol=0, atol=0)
+    torch.testing.assert_close(problem.grad(w), expected, rtol=0, atol=0)
+
+
 @pytest.mark.parametrize("family", ["quadratic-sc", "quadratic-convex", "least-squares-l2"])
 def test_fused_quadratic_loss_is_exact_at_known_points(family: str) -> None:
     """At w* the fused loss is L* and the gradient 0; at w1 the loss is L* + Delta (certified)."""
