@@ -4,9 +4,9 @@ The trace holds, for every instance b, replica r and t = 1..T+1, the true loss L
 squared true gradient norm ||grad L(w_t)||^2 and the squared distance ||w_t - w*||^2 (NaN when
 the family has no certified minimiser), plus the loss at the averaged iterate
 (1/T) sum_{t<=T} w_t; ``record=`` names the ones to record (the others are None). Iterates are
-kept in blocks of ``BLOCK`` steps and each block is measured in one batched call (one
-``ProblemBatch.loss_and_grad`` on B x R x BLOCK points), so memory is O(B R (T + BLOCK d)), not
-O(B R T d), and the per-step work is the algorithm's own.
+kept in blocks of K steps (``block_length``: K R d is about 2048) and each block is measured in
+one batched call (one ``ProblemBatch.loss_and_grad`` on B x R x K points), so memory is
+O(B R T + B K R d), not O(B R T d), and the per-step work is the algorithm's own.
 
 Before step t the runner tells the oracle the step (``BoundOracle.begin_step(t)``; a time-varying
 oracle's noise depends on it). On request (``noise_variance=True``) it also records, per step,
@@ -38,8 +38,15 @@ class ProtocolError(TypeError):
 
 #: The quantities ``run`` can record (``record=``), all by default.
 FIELDS = ("loss", "grad_sq", "dist_sq", "avg_iterate_loss")
-#: Iterates measured together in one batched call.
-BLOCK = 32
+#: Iterates measured together in one batched call: about BLOCK_VALUES numbers per instance,
+#: between 16 and 256 iterates (a count that depends on R and d only, so a chunked run measures
+#: the same blocks as a whole one).
+BLOCK_VALUES = 2048
+
+
+def block_length(replicas: int, dim: int) -> int:
+    """The number of iterates ``run`` measures in one batched call."""
+    return min(256, max(16, BLOCK_VALUES // max(1, replicas * dim)))
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,7 @@ def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizo
     begin = oracle.begin_step if getattr(oracle, "on_step", True) is not None else None
     queried = oracle.sample
     with torch.set_grad_enabled(differentiable and torch.is_grad_enabled()):
-        recorder = _Recorder(problem, fields, horizon)
+        recorder = _Recorder(problem, fields, horizon, replicas)
         recorder.add(w if fresh else w.clone())
         for t in range(1, horizon + 1):
             if begin is not None:
@@ -132,10 +139,11 @@ def _fields(record: Iterable[str]) -> frozenset[str]:
 
 
 class _Recorder:
-    """Collects the iterates w_1, ..., w_{T+1} and measures them ``BLOCK`` at a time."""
+    """Collects the iterates w_1, ..., w_{T+1} and measures them ``block_length`` at a time."""
 
-    def __init__(self, problem: ProblemBatch, fields: frozenset[str], horizon: int) -> None:
+    def __init__(self, problem: ProblemBatch, fields: frozenset[str], horizon: int, replicas: int) -> None:
         self.problem, self.fields, self.horizon = problem, fields, horizon
+        self.block = block_length(replicas, problem.dim)
         self.pending: list[Tensor] = []
         self.parts: dict[str, list[Tensor]] = {name: [] for name in ("loss", "grad_sq", "dist_sq") if name in fields}
         self.averaged = 0
@@ -147,7 +155,7 @@ class _Recorder:
         if not self.fields:
             return
         self.pending.append(w)
-        if len(self.pending) == BLOCK:
+        if len(self.pending) == self.block:
             self._flush()
 
     def _flush(self) -> None:

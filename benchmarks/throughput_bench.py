@@ -3,10 +3,12 @@
 
     PYTHONPATH=. OMP_NUM_THREADS=1 python benchmarks/throughput_bench.py [--device cuda]
         [--workload large|small|both] [--horizon 1000] [--repeats 3] [--numpy-instances 64]
+        [--clock wall|cpu]
 
 Workloads: large (B = 4096, d = 64) and small (B = 32, d = 8), T = 1000 steps by default. For
 each, the runners are timed interleaved (``--repeats`` rounds, each runner once per round) and
-the median is kept: ``algorithms.run`` recording every trace field; ``run`` recording the loss
+the median is kept (``--clock cpu`` times the process's CPU time instead of the wall clock, which
+is steadier on a machine shared with other jobs; on a GPU only the wall clock means anything): ``algorithms.run`` recording every trace field; ``run`` recording the loss
 only (``record=``); the chunked runner (``run_in_chunks``, 256 instances a chunk); a naive
 per-instance numpy loop ``for t: w -= eta*(A@w - b)`` (on the first ``--numpy-instances``
 instances: its cost per instance-step does not depend on B); and a hand-written batched torch
@@ -154,7 +156,7 @@ def calls_per_step(go: Callable[[], object], horizon: int) -> float:
     return counter.calls / horizon
 
 
-def measure(name: str, work: Workload, repeats: int, numpy_instances: int, device: str) -> None:
+def measure(name: str, work: Workload, repeats: int, numpy_instances: int, device: str, clock: str = "wall") -> None:
     """Time every runner interleaved and print the workload's table."""
     B, d = work.shape
     T = work.horizon
@@ -171,11 +173,12 @@ def measure(name: str, work: Workload, repeats: int, numpy_instances: int, devic
     for _ in range(repeats):
         for label in times:
             go, n = runners[label]
+            now = time.process_time if clock == "cpu" else time.perf_counter
             _sync(device)
-            start = time.perf_counter()
+            start = now()
             go()
             _sync(device)
-            times[label].append((time.perf_counter() - start) / (n * T) * 1e6)
+            times[label].append((now() - start) / (n * T) * 1e6)
     small = make_workload(B, d, min(T, 50), device) if B * d * d <= 32 * 64 else None
     counted = {}
     if small is not None:
@@ -188,7 +191,7 @@ def measure(name: str, work: Workload, repeats: int, numpy_instances: int, devic
     numpy_time = next((v for k, v in per.items() if k.startswith("numpy")), None)
     flop = 2 * d * d
     print(f"\n{name}: {FAMILY}, B={B}, d={d}, T={T}, {repeats} interleaved repeats (medians), "
-          f"device={device}, threads={torch.get_num_threads()}")
+          f"device={device}, threads={torch.get_num_threads()}, {clock} clock")
     print(f"{'runner':<28} {'us/(inst*step)':>15} {'GFLOP/s':>8} {'x hand':>7} {'numpy/x':>8} {'calls/step':>10}")
     for label, (go, _) in runners.items():
         if label not in per:
@@ -207,13 +210,14 @@ def main() -> None:
     parser.add_argument("--horizon", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--numpy-instances", type=int, default=64)
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall")
     args = parser.parse_args()
     names = ("large", "small") if args.workload == "both" else (args.workload,)
     with torch.no_grad():
         for name in names:
             B, d = WORKLOADS[name]
             measure(name, make_workload(B, d, args.horizon, args.device), args.repeats, args.numpy_instances,
-                    args.device)
+                    args.device, args.clock)
 
 
 if __name__ == "__main__":

@@ -85,12 +85,15 @@ class Quadratic:
         hessian = (hessian + hessian.transpose(-1, -2)) / 2  # exactly symmetric: u A = (A u)^T
         shift = w_star[:, None, :]
 
+        def times_hessian(u: Tensor) -> Tensor:  # u A, with bmm directly for (B, R, d): no matmul overhead
+            return torch.bmm(u, hessian) if u.dim() == 3 else u @ hessian
+
         def grad(w: Tensor) -> Tensor:
-            return (w - shift) @ hessian
+            return times_hessian(w - shift)
 
         def fused(w: Tensor) -> tuple[Tensor, Tensor]:
             u = w - shift
-            g = u @ hessian
+            g = times_hessian(u)
             return 0.5 * torch.linalg.vecdot(u, g) + Lstar[:, None], g
 
         L1 = loss(w1[:, None, :])[:, 0]

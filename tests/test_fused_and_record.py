@@ -3,6 +3,7 @@
 only the fields their claims use."""
 from __future__ import annotations
 
+import importlib
 import math
 
 import pytest
@@ -20,6 +21,15 @@ from theorems.profiles import PROFILES
 
 F64 = torch.float64
 QUICK = PROFILES["quick"]
+RUN_MODULE = importlib.import_module("algorithms.run")
+
+
+@pytest.fixture(params=["short-blocks", "default-blocks"])
+def blocks(request, monkeypatch) -> None:
+    """Runs measured in blocks of 16 iterates (the shortest), so that horizons cross block ends,
+    or in the default blocks."""
+    if request.param == "short-blocks":
+        monkeypatch.setattr(RUN_MODULE, "BLOCK_VALUES", 0)
 
 
 def _points(problem, replicas: int, seed: int) -> torch.Tensor:
@@ -78,8 +88,8 @@ CASES = [("quadratic-sc", Exact()), ("least-squares", FiniteSumSampling()), ("lo
 
 
 @pytest.mark.parametrize("family, oracle", CASES, ids=[f"{f}-{o.name}" for f, o in CASES])
-@pytest.mark.parametrize("horizon", [1, 31, 40])
-def test_run_records_the_subset_of_the_full_run(family: str, oracle, horizon: int) -> None:
+@pytest.mark.parametrize("horizon", [1, 15, 31, 40])
+def test_run_records_the_subset_of_the_full_run(blocks, family: str, oracle, horizon: int) -> None:
     """Every subset of FIELDS: the recorded fields equal the full run's bit for bit (same draws),
     the others are None, the last iterate is kept and the horizon is known."""
     problem = FAMILIES[family].sample(4, 3, torch.Generator().manual_seed(5))
@@ -106,9 +116,10 @@ def test_run_rejects_unknown_fields() -> None:
 
 
 @pytest.mark.parametrize("family", ["quadratic-sc", "logistic-l2"])
-def test_trace_is_the_iterates_measured_one_by_one(family: str) -> None:
+def test_trace_is_the_iterates_measured_one_by_one(blocks, family: str) -> None:
     """The block-wise measurement equals L, ||grad L||^2 and ||w - w*||^2 at each iterate of a
-    hand-written GD loop, and the averaged iterate's loss (T = 70: three blocks, the last partial)."""
+    hand-written GD loop, and the averaged iterate's loss (T = 70: with short blocks, four of 16
+    iterates and a partial one)."""
     problem = FAMILIES[family].sample(4, 3, torch.Generator().manual_seed(8))
     T, eta = 70, 0.9 / problem.constants["H"][:, None, None]
     trace = run(GD(eta=eta), problem, Exact().bind(problem, torch.Generator()), T, replicas=2)
@@ -131,7 +142,7 @@ def test_trace_is_the_iterates_measured_one_by_one(family: str) -> None:
 
 @pytest.mark.parametrize("family", ["quadratic-sc", "least-squares-l2"])
 @pytest.mark.parametrize("chunk", [1, 3, 16])
-def test_run_in_chunks_equals_one_run(family: str, chunk: int) -> None:
+def test_run_in_chunks_equals_one_run(blocks, family: str, chunk: int) -> None:
     """Deterministic oracle: the chunked trace is the whole-batch trace, bit for bit."""
     source = FAMILIES[family]
     params = source.draw(10, 4, torch.Generator().manual_seed(9))
