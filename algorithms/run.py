@@ -100,13 +100,15 @@ def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizo
                 begin(t)
             if first_calls is not None:
                 queried = first_calls.start()
-            result = step(w, state, queried, t)
-            if type(result) is tuple and len(result) == 2 and isinstance(result[0], Tensor) and result[0].shape == shape:
+            stepped, result = w, step(w, state, queried, t)
+            well_formed = type(result) is tuple and len(result) == 2 and isinstance(result[0], Tensor)
+            if well_formed and result[0].shape == shape:
                 w, state = result
             else:
                 w, state = _unpack(result, shape, t)
             if first_calls is not None:
                 noise_vars.append(first_calls.recorded(problem.w1))
+            recorder.stepped_from(stepped)
             recorder.add(w if fresh else w.clone())
         return recorder.trace(w, torch.stack(noise_vars, -1) if noise_vars else None)
 
@@ -139,24 +141,54 @@ def _fields(record: Iterable[str]) -> frozenset[str]:
 
 
 class _Recorder:
-    """Collects the iterates w_1, ..., w_{T+1} and measures them ``block_length`` at a time."""
+    """Collects the iterates w_1, ..., w_{T+1} and measures them ``block_length`` at a time.
+
+    The gradient the algorithm's oracle computed at w_t (the family's remembered ``grad``, as
+    the exact and additive-noise oracles call it) is taken as it is wherever it is unchanged, so
+    that a step's gradient is not computed twice; the others are computed in one batched call.
+    The loss comes from the gradient where the family can (``ProblemBatch.loss_given_grad``)."""
 
     def __init__(self, problem: ProblemBatch, fields: frozenset[str], horizon: int, replicas: int) -> None:
         self.problem, self.fields, self.horizon = problem, fields, horizon
         self.block = block_length(replicas, problem.dim)
         self.pending: list[Tensor] = []
+        self.grads: list[tuple[Tensor, int] | None] = []
         self.parts: dict[str, list[Tensor]] = {name: [] for name in ("loss", "grad_sq", "dist_sq") if name in fields}
         self.averaged = 0
         self.w_sum: Tensor | None = None
-        # the loss comes from loss_and_grad wherever the family fuses them, whatever else is recorded
-        self.fused = "grad_sq" in fields or ("loss" in fields and problem.fused is not None)
+        self.needs_grad = "grad_sq" in fields or ("loss" in fields and problem.loss_given_grad is not None)
+        self.remembered = getattr(problem.grad, "last", None) if self.needs_grad else None
 
     def add(self, w: Tensor) -> None:
         if not self.fields:
             return
-        self.pending.append(w)
         if len(self.pending) == self.block:
             self._flush()
+        self.pending.append(w)
+        self.grads.append(None)
+
+    def stepped_from(self, w: Tensor) -> None:
+        """Take grad L(w) from the family's remembered gradient if the step computed it at ``w``
+        (the iterate last added) and nobody changed it."""
+        last = self.remembered
+        if last is not None and self.grads and last[0] is w and last[1] == w._version and last[3] == last[2]._version:
+            self.grads[-1] = (last[2], last[3])
+
+    def _gradients(self, W: Tensor, points: Tensor) -> tuple[Tensor | None, Tensor]:
+        """(loss or None, gradients (B, R * K, d)) of the block: the remembered ones, the others computed."""
+        B, R, K, d = W.shape
+        grads, self.grads = self.grads, []
+        missing = [k for k, g in enumerate(grads) if g is None or g[0]._version != g[1]]
+        if len(missing) == K:
+            if "loss" in self.parts and self.problem.loss_given_grad is None:
+                return self.problem.loss_and_grad(points)
+            return None, self.problem.grad(points)
+        columns: list[Tensor | None] = [None if g is None else g[0] for g in grads]
+        if missing:
+            computed = self.problem.grad(W[:, :, missing].reshape(B, R * len(missing), d)).reshape(B, R, len(missing), d)
+            for j, k in enumerate(missing):
+                columns[k] = computed[:, :, j]
+        return None, torch.stack(columns, 2).reshape(B, R * K, d)
 
     def _flush(self) -> None:
         if not self.pending:
@@ -170,14 +202,16 @@ class _Recorder:
             self.w_sum = part if self.w_sum is None else self.w_sum + part
             self.averaged += take
         points = W.reshape(B, R * K, d)
-        if self.fused:
-            loss, g = self.problem.loss_and_grad(points)
-            if "loss" in self.parts:
-                self.parts["loss"].append(loss.reshape(B, R, K))
-            if "grad_sq" in self.parts:
-                self.parts["grad_sq"].append(g.square().sum(-1).reshape(B, R, K))
-        elif "loss" in self.parts:
-            self.parts["loss"].append(self.problem.loss(points).reshape(B, R, K))
+        loss, g = self._gradients(W, points) if self.needs_grad else (None, None)
+        self.grads = []
+        if "grad_sq" in self.parts:
+            self.parts["grad_sq"].append(g.square().sum(-1).reshape(B, R, K))
+        if "loss" in self.parts:
+            if self.problem.loss_given_grad is not None:
+                loss = self.problem.loss_given_grad(points, g)
+            elif loss is None:
+                loss = self.problem.loss(points)
+            self.parts["loss"].append(loss.reshape(B, R, K))
         if "dist_sq" in self.parts:
             w_star = self.problem.w_star
             self.parts["dist_sq"].append(torch.full((B, R, K), float("nan"), dtype=W.dtype, device=W.device)

@@ -7,16 +7,18 @@
 
 Workloads: large (B = 4096, d = 64) and small (B = 32, d = 8), T = 1000 steps by default. For
 each, the runners are timed interleaved (``--repeats`` rounds, each runner once per round) and
-the median is kept (``--clock cpu`` times the process's CPU time instead of the wall clock, which
-is steadier on a machine shared with other jobs; on a GPU only the wall clock means anything): ``algorithms.run`` recording every trace field; ``run`` recording the loss
-only (``record=``); the chunked runner (``run_in_chunks``, 256 instances a chunk); a naive
+the median is kept; ``--clock cpu`` times the process's CPU time instead of the wall clock, which
+is steadier on a machine shared with other jobs (on a GPU only the wall clock means anything).
+The runners: ``algorithms.run`` recording every trace field; ``run`` recording the loss only
+(``record=``); the chunked runner (``run_in_chunks``, 256 instances a chunk); a naive
 per-instance numpy loop ``for t: w -= eta*(A@w - b)`` (on the first ``--numpy-instances``
 instances: its cost per instance-step does not depend on B); and a hand-written batched torch
-loop over 32 instances at a time (so each chunk's matrices stay in cache), one ``baddbmm`` (with
-the iterates as rows, 4x faster on CPU than as columns) and one in-place ``addcmul_`` per step. The table gives µs per (instance x step), GFLOP/s counting
-the 2 d^2 flops of the one matrix-vector product a step needs, the ratio to the hand loop and
-the speed-up over numpy, and the torch calls per step (counted with a TorchFunctionMode in a
-separate run). Runners the engine does not have yet are shown as ``n/a``.
+loop over 32 instances at a time (so each chunk's matrices stay in cache), one ``baddbmm`` (the
+iterates as rows, 4x faster on CPU than as columns) and one in-place ``addcmul_`` per step.
+The table gives µs per (instance x step), GFLOP/s counting the 2 d^2 flops of the one
+matrix-vector product a step needs, the ratio to the hand loop and the speed-up over numpy, and
+the torch calls per step on the small workload (counted with a TorchFunctionMode in a separate
+run of 50 steps). Runners the engine does not have yet are shown as ``n/a``.
 """
 from __future__ import annotations
 

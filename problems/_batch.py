@@ -59,7 +59,9 @@ class ProblemBatch:
     family has no certified minimiser. ``params`` holds what rebuilds the batch exactly.
     ``terms`` is the finite-sum structure of a family of class ``fsum`` (None otherwise), and
     ``polyhedral`` the piecewise-linear structure of a family whose loss has it (None otherwise).
-    ``fused`` computes (loss(w), grad(w)) sharing work (None: the two calls); use ``loss_and_grad``.
+    ``fused`` computes (loss(w), grad(w)) sharing work (None: the two calls); use ``loss_and_grad``;
+    its values are loss(w) and grad(w) bit for bit, except where ``loss_given_grad(w, g)`` (the loss
+    from the gradient g = grad(w), None when the family has no such formula) gives its loss.
     """
 
     family: str
@@ -75,6 +77,7 @@ class ProblemBatch:
     terms: FiniteSum | None = field(repr=False, default=None)
     polyhedral: Polyhedral | None = field(repr=False, default=None)
     fused: Callable[[Tensor], tuple[Tensor, Tensor]] | None = field(repr=False, default=None)
+    loss_given_grad: Callable[[Tensor, Tensor], Tensor] | None = field(repr=False, default=None)
 
     def __post_init__(self) -> None:
         if self.hvp is None:
@@ -101,7 +104,7 @@ def _remember_last(grad: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tenso
     """``grad`` that returns its last result again when called on the very same, unmodified
     tensor while that result is unmodified too (an algorithm may change its gradient in place):
     an algorithm may ask for grad L(w_t) more than once in a step."""
-    last: list = [None, -1, None, -1]
+    last: list = [None, -1, None, -1]  # w, its version, grad L(w), its version (read by algorithms.run)
 
     def remembered(w: Tensor) -> Tensor:
         if last[0] is w and last[1] == w._version and last[3] == last[2]._version:
@@ -111,6 +114,7 @@ def _remember_last(grad: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tenso
         return result
 
     remembered.__wrapped__ = grad  # type: ignore[attr-defined]
+    remembered.last = last  # type: ignore[attr-defined]
     return remembered
 
 

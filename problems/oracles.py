@@ -113,11 +113,16 @@ class Exact:
         if "G" in problem.constants:
             constants["G"] = problem.constants["G"]
 
-        fresh = getattr(problem.grad, "__wrapped__", None)
+        given: list = [None]
 
         def sample(w: Tensor, m: int = 1) -> Tensor:
-            # a new tensor each call, never the remembered one: an algorithm may modify it in place
-            return problem.grad(w).clone() if fresh is None else fresh(w)
+            # the family's remembered gradient (the runner measures it), but never one tensor twice:
+            # an algorithm may modify its gradient in place
+            g = problem.grad(w)
+            if g is given[0]:
+                return g.clone()
+            given[0] = g
+            return g
 
         return BoundOracle(self.name, noise_classes(self.classes, problem.classes), constants, sample,
                            constant_variance(sigma ** 2))

@@ -96,6 +96,9 @@ class Quadratic:
             g = times_hessian(u)
             return 0.5 * torch.linalg.vecdot(u, g) + Lstar[:, None], g
 
+        def loss_given_grad(w: Tensor, g: Tensor) -> Tensor:
+            return 0.5 * torch.linalg.vecdot(w - shift, g) + Lstar[:, None]
+
         L1 = loss(w1[:, None, :])[:, 0]
         constants = {
             "H": lam.max(dim=-1).values,
@@ -111,4 +114,5 @@ class Quadratic:
                     "w1": w1[b].tolist(), "Lstar": float(Lstar[b])}
 
         return ProblemBatch(self.name, self.classes, loss, grad, constants, w1, w_star,
-                            {"family": self.name, "batch_size": B, "dim": d}, describe, fused=fused)
+                            {"family": self.name, "batch_size": B, "dim": d}, describe, fused=fused,
+                            loss_given_grad=loss_given_grad)

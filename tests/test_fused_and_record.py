@@ -42,15 +42,20 @@ def _points(problem, replicas: int, seed: int) -> torch.Tensor:
 
 @pytest.mark.parametrize("family", list(FAMILIES))
 def test_loss_and_grad_is_loss_and_grad(family: str) -> None:
-    """The fused evaluation: the gradient bit for bit, the loss to 1e-12 of its magnitude
-    |L(w)| + |L*| (a quadratic takes it from the gradient, 1/2 <w - w*, grad L(w)> + L*)."""
+    """The fused evaluation: the gradient bit for bit, and the loss bit for bit too, or, for a
+    family that takes it from the gradient (a quadratic: 1/2 <w - w*, grad L(w)> + L*), that
+    formula's value, within 1e-12 of the loss's magnitude |L(w)| + |L*|."""
     problem = FAMILIES[family].sample(5, 3, torch.Generator().manual_seed(11))
     w = _points(problem, 4, 12)
     loss, grad = problem.loss_and_grad(w)
     reference = problem.loss(w)
     assert torch.equal(grad, problem.grad(w))
-    scale = reference.abs() + problem.constants.get("Lstar", torch.zeros(5, dtype=F64)).abs()[:, None]
-    assert bool(((loss - reference).abs() <= 1e-12 * scale).all()), (loss - reference).abs().max()
+    if problem.loss_given_grad is None:
+        assert torch.equal(loss, reference)
+    else:
+        assert torch.equal(loss, problem.loss_given_grad(w, grad))
+        scale = reference.abs() + problem.constants["Lstar"].abs()[:, None]
+        assert bool(((loss - reference).abs() <= 1e-12 * scale).all()), (loss - reference).abs().max()
 
 
 @pytest.mark.parametrize("family", list(FAMILIES))
@@ -138,6 +143,39 @@ def test_trace_is_the_iterates_measured_one_by_one(blocks, family: str) -> None:
     torch.testing.assert_close(trace.dist_sq, (W - problem.w_star[:, None, None, :]).square().sum(-1),
                                rtol=1e-12, atol=0)
     torch.testing.assert_close(trace.avg_iterate_loss, problem.loss(W[:, :, :T].mean(2)), rtol=1e-12, atol=1e-12)
+
+
+class _InPlaceGD:
+    """GD that scales the oracle's gradient in place (as an optimizer may): the runner must not
+    measure the changed tensor as grad L(w_t)."""
+
+    def __init__(self, eta: torch.Tensor) -> None:
+        self.eta = eta
+
+    def init(self, w1: torch.Tensor) -> None:
+        return None
+
+    def step(self, w, state, oracle, t):
+        g = oracle(w)
+        g.mul_(self.eta)
+        return w - g, state
+
+
+@pytest.mark.parametrize("family", ["quadratic-sc", "logistic-l2"])
+@pytest.mark.parametrize("oracle", [Exact(), GaussianNoise()], ids=["exact", "gaussian"])
+def test_gradients_changed_in_place_are_measured_again(blocks, family: str, oracle) -> None:
+    """The runner reuses the oracle's gradient at w_t only while it is unchanged: an algorithm that
+    scales it in place gets the same trace (to rounding: other batched products) as one that
+    does not, and both equal the loss and gradient at the iterates."""
+    problem = FAMILIES[family].sample(4, 3, torch.Generator().manual_seed(13))
+    eta = 0.5 / problem.constants["H"][:, None, None]
+    traces = [run(algorithm, problem, oracle.bind(problem, torch.Generator().manual_seed(14)), 40, replicas=2)
+              for algorithm in (GD(eta=eta), _InPlaceGD(eta))]
+    W = traces[0].last_iterate
+    torch.testing.assert_close(traces[1].last_iterate, W, rtol=1e-13, atol=0)
+    torch.testing.assert_close(traces[1].grad_sq, traces[0].grad_sq, rtol=1e-12, atol=0)
+    torch.testing.assert_close(traces[1].loss, traces[0].loss, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(traces[0].grad_sq[..., -1], problem.grad(W).square().sum(-1), rtol=1e-12, atol=0)
 
 
 @pytest.mark.parametrize("family", ["quadratic-sc", "least-squares-l2"])
