@@ -141,14 +141,15 @@ def hand_loop(work: Workload) -> Callable[[], object]:
 
 
 class _CountCalls(TorchFunctionMode):
-    """Counts the torch functions and tensor methods called while it is active."""
+    """Counts the torch functions and tensor methods called while it is active (not attribute
+    reads such as ``w.shape`` or ``w._version``, which run no kernel)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.calls = 0
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
-        self.calls += 1
+        self.calls += getattr(func, "__name__", "") != "__get__"  # attribute reads (w.shape) are not calls
         return func(*args, **(kwargs or {}))
 
 
