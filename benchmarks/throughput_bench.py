@@ -29,7 +29,6 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
 import torch
 from torch.overrides import TorchFunctionMode
 

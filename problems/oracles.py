@@ -27,6 +27,9 @@ Every bound oracle reports the exact conditional variance of a call, ``variance(
 E||g - grad L(w)||^2 for g = ``sample(w, m)`` (inf for the heavy-tailed oracle), and may take the
 current step from the runner through ``begin_step(t)`` (algorithms.run calls it before each step;
 only the time-varying oracle uses it). Draws come from a seeded torch.Generator so every run replays.
+A minibatch of m Gaussian draws (gaussian, state-dependent, time-varying) is one normal draw of
+the iterate's shape scaled by 1/sqrt(m), exactly the distribution of the mean of m draws
+(``minibatch_normal``), and a finite-sum minibatch evaluates its m terms in one call.
 """
 from __future__ import annotations
 

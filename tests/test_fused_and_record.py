@@ -12,7 +12,7 @@ import torch
 from scipy import stats
 
 import theorems.rounds as rounds
-from algorithms import FIELDS, GD, SGD, MinibatchSGD, run, run_in_chunks
+from algorithms import FIELDS, GD, run, run_in_chunks
 from problems import FAMILIES, Exact, FiniteSumSampling, GaussianNoise, StateDependentNoise, TimeVaryingNoise
 from problems.oracles import FiniteSumSampler
 from theorems.catalog import CATALOG
