@@ -3,14 +3,15 @@
 
     PYTHONPATH=. OMP_NUM_THREADS=1 python benchmarks/throughput_bench.py [--device cuda]
         [--workload large|small|both] [--horizon 1000] [--repeats 3] [--numpy-instances 64]
-        [--clock wall|cpu]
+        [--clock wall|cpu] [--chunk 32]
 
 Workloads: large (B = 4096, d = 64) and small (B = 32, d = 8), T = 1000 steps by default. For
 each, the runners are timed interleaved (``--repeats`` rounds, each runner once per round) and
 the median is kept; ``--clock cpu`` times the process's CPU time instead of the wall clock, which
 is steadier on a machine shared with other jobs (on a GPU only the wall clock means anything).
 The runners: ``algorithms.run`` recording every trace field; ``run`` recording the loss only
-(``record=``); the chunked runner (``run_in_chunks``, 256 instances a chunk); a naive
+(``record=``); the chunked runner (``run_in_chunks``, ``--chunk`` instances a chunk, 32 by
+default: the fastest of 16..256 measured on a 1 MiB-L2 CPU); a naive
 per-instance numpy loop ``for t: w -= eta*(A@w - b)`` (on the first ``--numpy-instances``
 instances: its cost per instance-step does not depend on B); and a hand-written batched torch
 loop over 32 instances at a time (so each chunk's matrices stay in cache), one ``baddbmm`` (the
@@ -82,7 +83,7 @@ def project_run(work: Workload, record: tuple[str, ...] | None = None) -> Callab
     return lambda: run(algorithm, problem, oracle, work.horizon, **kwargs)
 
 
-def chunked_run(work: Workload, chunk: int = 256) -> Callable[[], object] | None:
+def chunked_run(work: Workload, chunk: int = 32) -> Callable[[], object] | None:
     """The engine's chunked runner, ``chunk`` instances at a time (None when it has none)."""
     run_in_chunks = getattr(algorithms, "run_in_chunks", None)
     if run_in_chunks is None:
@@ -158,7 +159,8 @@ def calls_per_step(go: Callable[[], object], horizon: int) -> float:
     return counter.calls / horizon
 
 
-def measure(name: str, work: Workload, repeats: int, numpy_instances: int, device: str, clock: str = "wall") -> None:
+def measure(name: str, work: Workload, repeats: int, numpy_instances: int, device: str, clock: str = "wall",
+            chunk: int = 32) -> None:
     """Time every runner interleaved and print the workload's table."""
     B, d = work.shape
     T = work.horizon
@@ -167,7 +169,7 @@ def measure(name: str, work: Workload, repeats: int, numpy_instances: int, devic
         "run (all fields)": (project_run(work), B),
         "run (record=loss)": (project_run(work, ("loss",))
                               if "record" in inspect.signature(run).parameters else None, B),
-        "run_in_chunks (256)": (chunked_run(work), B),
+        f"run_in_chunks ({chunk})": (chunked_run(work, chunk), B),
         f"numpy loop ({n_np} inst.)": (numpy_loop(work, n_np) if device == "cpu" else None, n_np),
         "hand torch loop (32/chunk)": (hand_loop(work), B),
     }
@@ -213,13 +215,14 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--numpy-instances", type=int, default=64)
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall")
+    parser.add_argument("--chunk", type=int, default=32, help="instances per chunk of run_in_chunks")
     args = parser.parse_args()
     names = ("large", "small") if args.workload == "both" else (args.workload,)
     with torch.no_grad():
         for name in names:
             B, d = WORKLOADS[name]
             measure(name, make_workload(B, d, args.horizon, args.device), args.repeats, args.numpy_instances,
-                    args.device, args.clock)
+                    args.device, args.clock, args.chunk)
 
 
 if __name__ == "__main__":
