@@ -92,8 +92,12 @@ def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizo
     step = algorithm.step
     begin = oracle.begin_step if getattr(oracle, "on_step", True) is not None else None
     queried = oracle.sample
-    with torch.set_grad_enabled(differentiable and torch.is_grad_enabled()):
-        recorder = _Recorder(problem, fields, horizon, replicas)
+    # the records keep the caller's autograd mode (a trace differentiable in the problem's parameters
+    # even when the steps are not), so the steps' gradients are reused only where both modes agree
+    outer = torch.is_grad_enabled()
+    tracked = outer and not differentiable and bool(fields) and problem.loss(problem.w1[:, None, :]).requires_grad
+    recorder = _Recorder(problem, fields, horizon, replicas, reuse=not tracked)
+    with torch.set_grad_enabled(differentiable and outer):
         recorder.add(w if fresh else w.clone())
         for t in range(1, horizon + 1):
             if begin is not None:
@@ -148,8 +152,10 @@ class _Recorder:
     that a step's gradient is not computed twice; the others are computed in one batched call.
     The loss comes from the gradient where the family can (``ProblemBatch.loss_given_grad``)."""
 
-    def __init__(self, problem: ProblemBatch, fields: frozenset[str], horizon: int, replicas: int) -> None:
+    def __init__(self, problem: ProblemBatch, fields: frozenset[str], horizon: int, replicas: int,
+                 reuse: bool = True) -> None:
         self.problem, self.fields, self.horizon = problem, fields, horizon
+        self.grad_mode = torch.is_grad_enabled()  # measured in the autograd mode of the caller
         self.block = block_length(replicas, problem.dim)
         self.pending: list[Tensor] = []
         self.grads: list[tuple[Tensor, int] | None] = []
@@ -157,13 +163,14 @@ class _Recorder:
         self.averaged = 0
         self.w_sum: Tensor | None = None
         self.needs_grad = "grad_sq" in fields or ("loss" in fields and problem.loss_given_grad is not None)
-        self.remembered = getattr(problem.grad, "last", None) if self.needs_grad else None
+        self.remembered = getattr(problem.grad, "last", None) if self.needs_grad and reuse else None
 
     def add(self, w: Tensor) -> None:
         if not self.fields:
             return
         if len(self.pending) == self.block:
-            self._flush()
+            with torch.set_grad_enabled(self.grad_mode):
+                self._flush()
         self.pending.append(w)
         self.grads.append(None)
 
@@ -219,10 +226,11 @@ class _Recorder:
 
     def trace(self, last: Tensor, noise_var: Tensor | None) -> Trace:
         """The trace, once w_{T+1} = ``last`` has been added."""
-        self._flush()
-        out = {name: torch.cat(parts, -1) for name, parts in self.parts.items()}
-        if "avg_iterate_loss" in self.fields:
-            out["avg_iterate_loss"] = self.problem.loss(self.w_sum / self.horizon)
+        with torch.set_grad_enabled(self.grad_mode):
+            self._flush()
+            out = {name: torch.cat(parts, -1) for name, parts in self.parts.items()}
+            if "avg_iterate_loss" in self.fields:
+                out["avg_iterate_loss"] = self.problem.loss(self.w_sum / self.horizon)
         return Trace(self.horizon, last_iterate=last, noise_var=noise_var, **out)
 
 
