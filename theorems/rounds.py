@@ -245,19 +245,19 @@ def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemB
     replicas = 1 if _deterministic(setting, key) else key.replicas
     noise_variance = needs_noise_variance(spec, setting)
     used = claim_symbols(spec, setting)  # record only the trace fields whose symbols the claims use
-    fields = (("loss", {"sum_subopt", "last_subopt", "L1", "L_t", "L_next"}),
-              ("grad_sq", {"sum_grad_sq", "sum_grad_norm", "min_grad_sq", "grad_sq_t", "grad_sq_1"}),
-              ("avg_iterate_loss", {"avg_iterate_subopt"}))
+    record = [field for field, names in (("loss", {"sum_subopt", "last_subopt", "L1", "L_t", "L_next"}),
+                                         ("grad_sq", {"sum_grad_sq", "sum_grad_norm", "min_grad_sq", "grad_sq_t",
+                                                      "grad_sq_1"}),
+                                         ("avg_iterate_loss", {"avg_iterate_subopt"})) if used & names]
     try:
         if setting.coupled is None:
             trace = run(algorithm, problem, oracle, key.horizon, replicas, differentiable, noise_variance,
-                        record=[field for field, names in fields if used & names])
+                        record=record)
         else:
             trace, other = run_coupled(algorithm, _coupled_algorithm(setting, key, values, like), problem, oracle,
                                        generator, key.horizon, _horizon_integer(setting.coupled.horizon, key.horizon,
                                                                                 "coupled horizon"),
-                                       replicas, setting.coupled.shared_samples, noise_variance,
-                                       [field for field, names in fields if used & names])
+                                       replicas, setting.coupled.shared_samples, noise_variance, record)
     except ProtocolError:
         raise
     except Exception as exc:
