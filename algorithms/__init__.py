@@ -4,7 +4,7 @@ Built-in algorithm factories are registered in ``ALGORITHMS`` by the name a spec
 ``torch_optimizer`` wraps any ``torch.optim.Optimizer`` subclass; ``run`` produces a ``Trace``.
 """
 from algorithms.protocol import Algorithm, HyperParameter, Oracle, Schedule, as_schedule
-from algorithms.run import ProtocolError, Trace, run
+from algorithms.run import FIELDS, ProtocolError, Trace, run, run_in_chunks
 from algorithms.schedules import CosineAnnealing, CosineWithRestarts, LinearWarmup, StepDecay, scale_for_batch_size
 from algorithms.sgd import GD, SGD, MinibatchSGD
 from algorithms.shuffling import ShuffledSGD
@@ -16,5 +16,5 @@ ALGORITHMS = {"GD": GD, "SGD": SGD, "MinibatchSGD": MinibatchSGD, "ShuffledSGD":
 __all__ = [
     "ALGORITHMS", "GD", "SGD", "Algorithm", "CosineAnnealing", "CosineWithRestarts", "HyperParameter",
     "LinearWarmup", "MinibatchSGD", "Oracle", "ProtocolError", "Schedule", "ShuffledSGD", "StepDecay", "TorchOptimizer", "Trace",
-    "as_schedule", "run", "scale_for_batch_size", "torch_optimizer",
+    "FIELDS", "as_schedule", "run", "run_in_chunks", "scale_for_batch_size", "torch_optimizer",
 ]

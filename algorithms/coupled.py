@@ -13,7 +13,9 @@ import dataclasses
 import torch
 
 from algorithms.protocol import Algorithm
-from algorithms.run import ProtocolError, Trace, run
+from typing import Iterable
+
+from algorithms.run import FIELDS, ProtocolError, Trace, run
 from problems import BoundOracle, ProblemBatch
 
 Tensor = torch.Tensor
@@ -56,18 +58,19 @@ class CommonRandomNumbers:
 
 def run_coupled(algorithm: Algorithm, other: Algorithm, problem: ProblemBatch, oracle: BoundOracle,
                 generator: torch.Generator, horizon: int, other_horizon: int, replicas: int = 1,
-                shared_samples: bool = True, noise_variance: bool = False) -> tuple[Trace, Trace]:
+                shared_samples: bool = True, noise_variance: bool = False,
+                record: Iterable[str] = FIELDS) -> tuple[Trace, Trace]:
     """Run ``algorithm`` for ``horizon`` steps and ``other`` for ``other_horizon`` steps from the same
     w1 on every instance and replica; ``generator`` is the one ``oracle`` draws from. With
     ``shared_samples`` the second run's k-th single draw reuses the first run's k-th sample
     (scaled by the second run's own sigma_t for a time-varying oracle). ``noise_variance`` records
-    both runs' ``Trace.noise_var`` (algorithms.run)."""
+    both runs' ``Trace.noise_var`` and ``record`` names the fields both traces record (algorithms.run)."""
     if not shared_samples:
-        return (run(algorithm, problem, oracle, horizon, replicas, noise_variance=noise_variance),
-                run(other, problem, oracle, other_horizon, replicas, noise_variance=noise_variance))
+        return (run(algorithm, problem, oracle, horizon, replicas, noise_variance=noise_variance, record=record),
+                run(other, problem, oracle, other_horizon, replicas, noise_variance=noise_variance, record=record))
     crn = CommonRandomNumbers(oracle, generator)
     first = run(algorithm, problem, dataclasses.replace(oracle, sample=crn.record), horizon, replicas,
-                noise_variance=noise_variance)
+                noise_variance=noise_variance, record=record)
     second = run(other, problem, dataclasses.replace(oracle, sample=crn.replay), other_horizon, replicas,
-                 noise_variance=noise_variance)
+                 noise_variance=noise_variance, record=record)
     return first, second

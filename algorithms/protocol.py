@@ -9,6 +9,9 @@ An *algorithm factory* is called with the hyper-parameters a theorem prescribes,
 
 ``oracle(w, m=1)`` returns the mean of m fresh stochastic gradients at each iterate (shape
 (B, R, d)); every call draws new noise. One ``step`` advances all instances and replicas at once.
+An algorithm whose ``step`` never modifies a tensor in place that it received as w or returned
+as an iterate may say so with the class attribute ``returns_fresh_iterates = True``: the runner
+then keeps its iterates without copying them (algorithms.run).
 This is the shape of optax's ``init``/``update`` pair, with the oracle handed in because some
 algorithms query it several times per step.
 """

@@ -3,7 +3,10 @@
 The trace holds, for every instance b, replica r and t = 1..T+1, the true loss L(w_t), the
 squared true gradient norm ||grad L(w_t)||^2 and the squared distance ||w_t - w*||^2 (NaN when
 the family has no certified minimiser), plus the loss at the averaged iterate
-(1/T) sum_{t<=T} w_t. Quantities are recorded online, so memory is O(B R T), not O(B R T d).
+(1/T) sum_{t<=T} w_t; ``record=`` names the ones to record (the others are None). Iterates are
+kept in blocks of K steps (``block_length``: K R d is about 2048) and each block is measured in
+one batched call (one ``ProblemBatch.loss_and_grad`` on B x R x K points), so memory is
+O(B R T + B K R d), not O(B R T d), and the per-step work is the algorithm's own.
 
 Before step t the runner tells the oracle the step (``BoundOracle.begin_step(t)``; a time-varying
 oracle's noise depends on it). On request (``noise_variance=True``) it also records, per step,
@@ -12,10 +15,14 @@ sigma_t^2 = E[||g - grad L(w)||^2 | w], the exact conditional variance the oracl
 step, at that call's point w and minibatch size m: for SGD and minibatch SGD, the variance of g_t
 at w_t (section 11's sigma_t^2). A step that makes no such call (e.g. Algorithm 3, which asks a
 finite-sum oracle for chosen terms) or whose first call is not at a (B, R, d) point records NaN.
+
+``run_in_chunks`` runs the instances in chunks (so each chunk's data stays in the CPU's cache)
+and gives the same trace as one ``run`` for deterministic oracles.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, Iterable
 
 import torch
 
@@ -29,26 +36,38 @@ class ProtocolError(TypeError):
     """An algorithm does not follow the batched protocol (algorithms.protocol)."""
 
 
+#: The quantities ``run`` can record (``record=``), all by default.
+FIELDS = ("loss", "grad_sq", "dist_sq", "avg_iterate_loss")
+#: Iterates measured together in one batched call: about BLOCK_VALUES numbers per instance,
+#: between 16 and 256 iterates (a count that depends on R and d only, so a chunked run measures
+#: the same blocks as a whole one).
+BLOCK_VALUES = 2048
+
+
+def block_length(replicas: int, dim: int) -> int:
+    """The number of iterates ``run`` measures in one batched call."""
+    return min(256, max(16, BLOCK_VALUES // max(1, replicas * dim)))
+
+
 @dataclass(frozen=True)
 class Trace:
     """Per-iterate records, each of shape (B, R, T+1) (index i is t = i + 1), the loss at the
     averaged iterate, shape (B, R), and the last iterate w_{T+1}, shape (B, R, d); ``noise_var``,
-    when recorded, is the conditional noise variance sigma_t^2 of each step, shape (B, R, T)."""
+    when recorded, is the conditional noise variance sigma_t^2 of each step, shape (B, R, T).
+    A field that the run did not record is None; ``horizon`` is T."""
 
-    loss: Tensor
-    grad_sq: Tensor
-    dist_sq: Tensor
-    avg_iterate_loss: Tensor
+    horizon: int
+    loss: Tensor | None = None
+    grad_sq: Tensor | None = None
+    dist_sq: Tensor | None = None
+    avg_iterate_loss: Tensor | None = None
     last_iterate: Tensor | None = None
     noise_var: Tensor | None = None
 
-    @property
-    def horizon(self) -> int:
-        return int(self.loss.shape[-1]) - 1
-
 
 def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizon: int,
-        replicas: int = 1, differentiable: bool = False, noise_variance: bool = False) -> Trace:
+        replicas: int = 1, differentiable: bool = False, noise_variance: bool = False,
+        record: Iterable[str] = FIELDS) -> Trace:
     """Run ``horizon`` steps of ``algorithm`` from w1 on every instance and replica.
 
     Steps run under ``torch.no_grad`` (algorithms may update tensors in place, as torch.optim
@@ -56,41 +75,163 @@ def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizo
     trace can be differentiated with respect to the problem's parameters (the gradient
     adversary, theorems/adversaries.py; it needs an algorithm written without in-place updates).
     ``noise_variance=True`` records ``Trace.noise_var`` (see the module docstring); it costs one
-    variance evaluation per step (for a finite-sum oracle, all N term gradients).
+    variance evaluation per step (for a finite-sum oracle, all N term gradients). ``record``
+    names the fields of ``FIELDS`` to record; the last iterate is always kept.
     """
     if horizon < 1:
         raise ValueError(f"run: horizon must be >= 1, got {horizon}")
+    fields = _fields(record)
     B, d = problem.w1.shape
-    w = problem.w1[:, None, :].expand(B, replicas, d).clone()
+    shape = (B, replicas, d)
+    w = problem.w1[:, None, :].expand(*shape).clone()
     state = algorithm.init(w)
-    losses, grad_sqs, dist_sqs = [], [], []
-
-    def record(x: Tensor) -> None:
-        losses.append(problem.loss(x))
-        grad_sqs.append(problem.grad(x).square().sum(-1))
-        if problem.w_star is None:
-            dist_sqs.append(torch.full_like(losses[-1], float("nan")))
-        else:
-            dist_sqs.append((x - problem.w_star[:, None, :]).square().sum(-1))
-
-    record(w)
-    w_sum = w.clone()
+    # an algorithm that never changes an iterate in place after returning it is not copied
+    fresh = bool(getattr(algorithm, "returns_fresh_iterates", False))
     first_calls = _FirstCallVariance(oracle, (B, replicas)) if noise_variance else None
     noise_vars = []
-    for t in range(1, horizon + 1):
-        oracle.begin_step(t)
-        queried = oracle.sample if first_calls is None else first_calls.start()
-        with torch.set_grad_enabled(differentiable and torch.is_grad_enabled()):
-            result = algorithm.step(w, state, queried, t)
-        w, state = _unpack(result, (B, replicas, d), t)
-        if first_calls is not None:
-            noise_vars.append(first_calls.recorded(problem.w1))
-        record(w)
-        if t < horizon:
-            w_sum = w_sum + w
-    avg = problem.loss(w_sum / horizon)
-    return Trace(torch.stack(losses, -1), torch.stack(grad_sqs, -1), torch.stack(dist_sqs, -1), avg, w,
-                 torch.stack(noise_vars, -1) if noise_vars else None)
+    step = algorithm.step
+    begin = oracle.begin_step if getattr(oracle, "on_step", True) is not None else None
+    queried = oracle.sample
+    # the records keep the caller's autograd mode (a trace differentiable in the problem's parameters
+    # even when the steps are not), so the steps' gradients are reused only where both modes agree
+    outer = torch.is_grad_enabled()
+    tracked = outer and not differentiable and bool(fields) and problem.loss(problem.w1[:, None, :]).requires_grad
+    recorder = _Recorder(problem, fields, horizon, replicas, reuse=not tracked)
+    with torch.set_grad_enabled(differentiable and outer):
+        recorder.add(w if fresh else w.clone())
+        for t in range(1, horizon + 1):
+            if begin is not None:
+                begin(t)
+            if first_calls is not None:
+                queried = first_calls.start()
+            stepped, result = w, step(w, state, queried, t)
+            well_formed = type(result) is tuple and len(result) == 2 and isinstance(result[0], Tensor)
+            if well_formed and result[0].shape == shape:
+                w, state = result
+            else:
+                w, state = _unpack(result, shape, t)
+            if first_calls is not None:
+                noise_vars.append(first_calls.recorded(problem.w1))
+            recorder.stepped_from(stepped)
+            recorder.add(w if fresh else w.clone())
+        return recorder.trace(w, torch.stack(noise_vars, -1) if noise_vars else None)
+
+
+def run_in_chunks(make_chunk: Callable[[slice], tuple[Algorithm, ProblemBatch, BoundOracle]], batch_size: int,
+                  horizon: int, chunk: int = 256, replicas: int = 1, noise_variance: bool = False,
+                  record: Iterable[str] = FIELDS) -> Trace:
+    """``run`` on the instances ``chunk`` at a time, the traces joined along the instances.
+
+    ``make_chunk(part)`` returns the algorithm, problem batch and bound oracle of the instances
+    ``part`` (a slice of range(batch_size)), e.g. a family's ``build`` of the sliced parameters.
+    Instances never interact, so for a deterministic oracle the trace equals one ``run`` over the
+    whole batch; a stochastic oracle draws from the generator each chunk binds."""
+    if chunk < 1:
+        raise ValueError(f"run_in_chunks: chunk must be >= 1, got {chunk}")
+    traces = [run(*make_chunk(slice(start, min(start + chunk, batch_size))), horizon, replicas,
+                  noise_variance=noise_variance, record=record) for start in range(0, batch_size, chunk)]
+    joined = {name: None if getattr(traces[0], name) is None else torch.cat([getattr(tr, name) for tr in traces])
+              for name in (*FIELDS, "last_iterate", "noise_var")}
+    return Trace(horizon, **joined)
+
+
+def _fields(record: Iterable[str]) -> frozenset[str]:
+    """The recorded fields, checked against ``FIELDS``."""
+    fields = frozenset([record] if isinstance(record, str) else record)
+    unknown = sorted(fields - set(FIELDS))
+    if unknown:
+        raise ValueError(f"run: cannot record {unknown}; the fields are {list(FIELDS)}")
+    return fields
+
+
+class _Recorder:
+    """Collects the iterates w_1, ..., w_{T+1} and measures them ``block_length`` at a time.
+
+    The gradient the algorithm's oracle computed at w_t (the family's remembered ``grad``, as
+    the exact and additive-noise oracles call it) is taken as it is wherever it is unchanged, so
+    that a step's gradient is not computed twice; the others are computed in one batched call.
+    The loss comes from the gradient where the family can (``ProblemBatch.loss_given_grad``)."""
+
+    def __init__(self, problem: ProblemBatch, fields: frozenset[str], horizon: int, replicas: int,
+                 reuse: bool = True) -> None:
+        self.problem, self.fields, self.horizon = problem, fields, horizon
+        self.grad_mode = torch.is_grad_enabled()  # measured in the autograd mode of the caller
+        self.block = block_length(replicas, problem.dim)
+        self.pending: list[Tensor] = []
+        self.grads: list[tuple[Tensor, int] | None] = []
+        self.parts: dict[str, list[Tensor]] = {name: [] for name in ("loss", "grad_sq", "dist_sq") if name in fields}
+        self.averaged = 0
+        self.w_sum: Tensor | None = None
+        self.needs_grad = "grad_sq" in fields or ("loss" in fields and problem.loss_given_grad is not None)
+        self.remembered = getattr(problem.grad, "last", None) if self.needs_grad and reuse else None
+
+    def add(self, w: Tensor) -> None:
+        if not self.fields:
+            return
+        if len(self.pending) == self.block:
+            with torch.set_grad_enabled(self.grad_mode):
+                self._flush()
+        self.pending.append(w)
+        self.grads.append(None)
+
+    def stepped_from(self, w: Tensor) -> None:
+        """Take grad L(w) from the family's remembered gradient if the step computed it at ``w``
+        (the iterate last added) and nobody changed it."""
+        last = self.remembered
+        if last is not None and self.grads and last[0] is w and last[1] == w._version and last[3] == last[2]._version:
+            self.grads[-1] = (last[2], last[3])
+
+    def _gradients(self, W: Tensor, points: Tensor) -> tuple[Tensor | None, Tensor]:
+        """(loss or None, gradients (B, R * K, d)) of the block: the remembered ones, the others computed."""
+        B, R, K, d = W.shape
+        grads, self.grads = self.grads, []
+        missing = [k for k, g in enumerate(grads) if g is None or g[0]._version != g[1]]
+        if len(missing) == K:
+            if "loss" in self.parts and self.problem.loss_given_grad is None:
+                return self.problem.loss_and_grad(points)
+            return None, self.problem.grad(points)
+        columns: list[Tensor | None] = [None if g is None else g[0] for g in grads]
+        if missing:
+            computed = self.problem.grad(W[:, :, missing].reshape(B, R * len(missing), d)).reshape(B, R, len(missing), d)
+            for j, k in enumerate(missing):
+                columns[k] = computed[:, :, j]
+        return None, torch.stack(columns, 2).reshape(B, R * K, d)
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        W = torch.stack(self.pending, 2)  # (B, R, K, d)
+        self.pending = []
+        B, R, K, d = W.shape
+        if "avg_iterate_loss" in self.fields and self.averaged < self.horizon:
+            take = min(K, self.horizon - self.averaged)
+            part = W[:, :, :take].sum(2)
+            self.w_sum = part if self.w_sum is None else self.w_sum + part
+            self.averaged += take
+        points = W.reshape(B, R * K, d)
+        loss, g = self._gradients(W, points) if self.needs_grad else (None, None)
+        self.grads = []
+        if "grad_sq" in self.parts:
+            self.parts["grad_sq"].append(g.square().sum(-1).reshape(B, R, K))
+        if "loss" in self.parts:
+            if self.problem.loss_given_grad is not None:
+                loss = self.problem.loss_given_grad(points, g)
+            elif loss is None:
+                loss = self.problem.loss(points)
+            self.parts["loss"].append(loss.reshape(B, R, K))
+        if "dist_sq" in self.parts:
+            w_star = self.problem.w_star
+            self.parts["dist_sq"].append(torch.full((B, R, K), float("nan"), dtype=W.dtype, device=W.device)
+                                         if w_star is None else (W - w_star[:, None, None, :]).square().sum(-1))
+
+    def trace(self, last: Tensor, noise_var: Tensor | None) -> Trace:
+        """The trace, once w_{T+1} = ``last`` has been added."""
+        with torch.set_grad_enabled(self.grad_mode):
+            self._flush()
+            out = {name: torch.cat(parts, -1) for name, parts in self.parts.items()}
+            if "avg_iterate_loss" in self.fields:
+                out["avg_iterate_loss"] = self.problem.loss(self.w_sum / self.horizon)
+        return Trace(self.horizon, last_iterate=last, noise_var=noise_var, **out)
 
 
 class _FirstCallVariance:

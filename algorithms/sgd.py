@@ -18,6 +18,8 @@ Tensor = torch.Tensor
 class SGD:
     """w_{t+1} = w_t - eta_t g_t with g_t = oracle(w_t); eta a constant, tensor or schedule."""
 
+    returns_fresh_iterates = True  # algorithms.protocol
+
     def __init__(self, eta: HyperParameter) -> None:
         self.eta = as_schedule(eta)
 
@@ -34,6 +36,8 @@ GD = SGD
 class MinibatchSGD:
     """Minibatch SGD (section 7): g_t is the mean of ``batch_size`` independent stochastic
     gradients at w_t, so its variance is sigma^2 / batch_size (Proposition 7.1)."""
+
+    returns_fresh_iterates = True  # algorithms.protocol
 
     def __init__(self, eta: HyperParameter, batch_size: int) -> None:
         if int(batch_size) < 1:

@@ -20,6 +20,8 @@ Tensor = torch.Tensor
 class ShuffledSGD:
     """SGD with random reshuffling: one fresh permutation of the N terms per epoch."""
 
+    returns_fresh_iterates = True  # algorithms.protocol
+
     def __init__(self, eta: HyperParameter) -> None:
         self.eta = as_schedule(eta)
 

@@ -52,13 +52,16 @@ class ProblemBatch:
     """B instances of one family, all of dimension d, on one device and dtype.
 
     ``loss(w)`` and ``grad(w)`` take iterates of shape (B, R, d) (R replicas per instance) and
-    return shapes (B, R) and (B, R, d); ``hvp(w, u)`` returns the Hessian-vector products
+    return new tensors of shapes (B, R) and (B, R, d) (never a tensor the family keeps); ``hvp(w, u)`` returns the Hessian-vector products
     Hess L(w) u, shape (B, R, d) (by default one torch.autograd backward pass through ``grad``,
     so a family whose ``grad`` is not written in torch passes its own). ``constants`` maps a name (H, mu, G, D, Delta, Lstar, ...)
     to a tensor of shape (B,). ``w1`` has shape (B, d); ``w_star`` too, or is None when the
     family has no certified minimiser. ``params`` holds what rebuilds the batch exactly.
     ``terms`` is the finite-sum structure of a family of class ``fsum`` (None otherwise), and
     ``polyhedral`` the piecewise-linear structure of a family whose loss has it (None otherwise).
+    ``fused`` computes (loss(w), grad(w)) sharing work (None: the two calls); use ``loss_and_grad``;
+    its values are loss(w) and grad(w) bit for bit, except where ``loss_given_grad(w, g)`` (the loss
+    from the gradient g = grad(w), None when the family has no such formula) gives its loss.
     """
 
     family: str
@@ -73,11 +76,20 @@ class ProblemBatch:
     hvp: Callable[[Tensor, Tensor], Tensor] | None = field(repr=False, default=None)
     terms: FiniteSum | None = field(repr=False, default=None)
     polyhedral: Polyhedral | None = field(repr=False, default=None)
+    fused: Callable[[Tensor], tuple[Tensor, Tensor]] | None = field(repr=False, default=None)
+    loss_given_grad: Callable[[Tensor, Tensor], Tensor] | None = field(repr=False, default=None)
 
     def __post_init__(self) -> None:
         if self.hvp is None:
             object.__setattr__(self, "hvp", autograd_hvp(self.grad, self.family))
         object.__setattr__(self, "grad", _remember_last(self.grad))
+
+    def loss_and_grad(self, w: Tensor) -> tuple[Tensor, Tensor]:
+        """(loss(w), grad(w)), shapes (B, R) and (B, R, d), sharing the work the two have in common
+        where the family says how (``fused``; e.g. a quadratic's loss from its gradient)."""
+        if self.fused is None:
+            return self.loss(w), self.grad(w)
+        return self.fused(w)
 
     @property
     def batch_size(self) -> int:
@@ -90,17 +102,19 @@ class ProblemBatch:
 
 def _remember_last(grad: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
     """``grad`` that returns its last result again when called on the very same, unmodified
-    tensor: the runner records grad L(w_t) and the oracle then needs it at the same w_t."""
-    last: list = [None, -1, None]
+    tensor while that result is unmodified too (an algorithm may change its gradient in place):
+    an algorithm may ask for grad L(w_t) more than once in a step."""
+    last: list = [None, -1, None, -1]  # w, its version, grad L(w), its version (read by algorithms.run)
 
     def remembered(w: Tensor) -> Tensor:
-        if last[0] is w and last[1] == w._version:
+        if last[0] is w and last[1] == w._version and last[3] == last[2]._version:
             return last[2]
         result = grad(w)
-        last[:] = [w, w._version, result]
+        last[:] = [w, w._version, result, result._version]
         return result
 
     remembered.__wrapped__ = grad  # type: ignore[attr-defined]
+    remembered.last = last  # type: ignore[attr-defined]
     return remembered
 
 

@@ -117,6 +117,12 @@ class LeastSquares:
             r = torch.einsum("bnd,brd->brn", A, w) - b[:, None, :]
             return torch.einsum("bnd,brn->brd", A, r) / N + lam[:, None, None] * w
 
+        def fused(w: Tensor) -> tuple[Tensor, Tensor]:
+            r = torch.einsum("bnd,brd->brn", A, w) - b[:, None, :]
+            ridge = lam[:, None, None] * w
+            return (0.5 * r.square().mean(-1) + 0.5 * lam[:, None] * w.square().sum(-1),
+                    torch.einsum("bnd,brn->brd", A, r) / N + ridge)
+
         def term_loss(w: Tensor, idx: Tensor) -> Tensor:
             a, bi = gather_rows(A, b, idx)
             return 0.5 * ((a * w).sum(-1) - bi).square() + 0.5 * lam[:, None] * w.square().sum(-1)
@@ -141,4 +147,5 @@ class LeastSquares:
                     "Lstar": float(Lstar[i])}
 
         return ProblemBatch(self.name, self.classes, loss, grad, constants, w1, w_star,
-                            {"family": self.name, "batch_size": B, "dim": d}, describe, terms=terms)
+                            {"family": self.name, "batch_size": B, "dim": d}, describe, terms=terms,
+                            fused=fused)

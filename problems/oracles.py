@@ -27,6 +27,9 @@ Every bound oracle reports the exact conditional variance of a call, ``variance(
 E||g - grad L(w)||^2 for g = ``sample(w, m)`` (inf for the heavy-tailed oracle), and may take the
 current step from the runner through ``begin_step(t)`` (algorithms.run calls it before each step;
 only the time-varying oracle uses it). Draws come from a seeded torch.Generator so every run replays.
+A minibatch of m Gaussian draws (gaussian, state-dependent, time-varying) is one normal draw of
+the iterate's shape scaled by 1/sqrt(m), exactly the distribution of the mean of m draws
+(``minibatch_normal``), and a finite-sum minibatch evaluates its m terms in one call.
 """
 from __future__ import annotations
 
@@ -92,6 +95,14 @@ def constant_variance(per_draw: Tensor) -> Callable[[Tensor, int], Tensor]:
     return variance
 
 
+def minibatch_normal(w: Tensor, m: int, generator: torch.Generator) -> Tensor:
+    """The mean of m independent standard normal vectors of w's shape, drawn in one call: the mean
+    of m i.i.d. N(0, I) is exactly N(0, I/m) in distribution, so one draw scaled by 1/sqrt(m)
+    (for m = 1, the very draw ``randn`` returns, as before minibatches were drawn this way)."""
+    z = torch.randn(w.shape, generator=generator, device=w.device, dtype=w.dtype)
+    return z if m == 1 else z / math.sqrt(m)
+
+
 class Exact:
     """The exact gradient: the deterministic setting of gradient descent."""
 
@@ -105,8 +116,16 @@ class Exact:
         if "G" in problem.constants:
             constants["G"] = problem.constants["G"]
 
+        given: list = [None]
+
         def sample(w: Tensor, m: int = 1) -> Tensor:
-            return problem.grad(w).clone()  # a copy: an algorithm may modify its gradient in place
+            # the family's remembered gradient (the runner measures it), but never one tensor twice:
+            # an algorithm may modify its gradient in place
+            g = problem.grad(w)
+            if g is given[0]:
+                return g.clone()
+            given[0] = g
+            return g
 
         return BoundOracle(self.name, noise_classes(self.classes, problem.classes), constants, sample,
                            constant_variance(sigma ** 2))
@@ -132,8 +151,7 @@ class GaussianNoise:
             constants["G"] = torch.sqrt(problem.constants["G"] ** 2 + sigma ** 2)
 
         def sample(w: Tensor, m: int = 1) -> Tensor:
-            z = torch.randn((m, *w.shape), generator=generator, device=w.device, dtype=w.dtype)
-            return problem.grad(w) + scale * z.mean(0)
+            return problem.grad(w) + scale * minibatch_normal(w, m, generator)
 
         return BoundOracle(self.name, noise_classes(self.classes, problem.classes), constants, sample,
                            constant_variance(sigma ** 2))
@@ -215,8 +233,7 @@ class StateDependentNoise:
 
         def sample(w: Tensor, m: int = 1) -> Tensor:
             g = problem.grad(w)
-            z = torch.randn((m, *w.shape), generator=generator, device=w.device, dtype=w.dtype)
-            return g + factor * torch.linalg.vector_norm(g, dim=-1, keepdim=True) * z.mean(0)
+            return g + factor * torch.linalg.vector_norm(g, dim=-1, keepdim=True) * minibatch_normal(w, m, generator)
 
         def variance(w: Tensor, m: int = 1) -> Tensor:
             return rho[:, None] * problem.grad(w).square().sum(-1) / m
@@ -321,8 +338,7 @@ class TimeVaryingNoise:
             current[0] = sigma ** 2 * schedule(t)
 
         def sample(w: Tensor, m: int = 1) -> Tensor:
-            z = torch.randn((m, *w.shape), generator=generator, device=w.device, dtype=w.dtype)
-            return problem.grad(w) + torch.sqrt(current[0] / d)[:, None, None] * z.mean(0)
+            return problem.grad(w) + torch.sqrt(current[0] / d)[:, None, None] * minibatch_normal(w, m, generator)
 
         def variance(w: Tensor, m: int = 1) -> Tensor:
             return (current[0][:, None] / m).expand(w.shape[:-1])
@@ -352,7 +368,11 @@ class FiniteSumSampler:
 
     def __call__(self, w: Tensor, m: int = 1) -> Tensor:
         idx = torch.randint(0, self.num_terms, (m, *w.shape[:-1]), generator=self.generator, device=w.device)
-        return torch.stack([self.term_grad(w, idx[j]) for j in range(m)]).mean(0)
+        if m == 1:
+            return self.term_grad(w, idx[0])
+        B, R, d = w.shape  # the m draws of each point in one call: draw j of point r at j * R + r
+        every = self.term_grad(w.repeat(1, m, 1), idx.permute(1, 0, 2).reshape(B, m * R))
+        return every.reshape(B, m, R, d).mean(1)
 
     def variance(self, w: Tensor, m: int = 1) -> Tensor:
         """E||g - grad L(w)||^2 (B, R) of ``self(w, m)``: with every term gradient at w (one batched

@@ -68,7 +68,9 @@ class Quadratic:
 
     def build(self, params: Mapping[str, Tensor]) -> ProblemBatch:
         """The batch of the parameters; differentiable in every parameter. w* is the minimiser
-        nearest to w1: w_center moved along the kernel of the Hessian to w1's component."""
+        nearest to w1: w_center moved along the kernel of the Hessian to w1's component. The
+        gradient is one product with the Hessian A = Q diag(lam) Q^T, and ``loss_and_grad`` takes
+        the loss from it: L(w) = 1/2 <w - w*, grad L(w)> + L*."""
         lam, Q, w_center, w1, Lstar = (params[k] for k in ("lam", "Q", "w_center", "w1", "Lstar"))
         B, d = w1.shape
         kernel = (lam == 0).to(lam.dtype)
@@ -79,9 +81,23 @@ class Quadratic:
             u = torch.einsum("brd,bde->bre", w - w_star[:, None, :], Q)
             return 0.5 * (lam[:, None, :] * u * u).sum(-1) + Lstar[:, None]
 
+        hessian = Q @ (lam[:, :, None] * Q.transpose(-1, -2))
+        hessian = (hessian + hessian.transpose(-1, -2)) / 2  # exactly symmetric: u A = (A u)^T
+        shift = w_star[:, None, :]
+
+        def times_hessian(u: Tensor) -> Tensor:  # u A, with bmm directly for (B, R, d): no matmul overhead
+            return torch.bmm(u, hessian) if u.dim() == 3 else u @ hessian
+
         def grad(w: Tensor) -> Tensor:
-            u = torch.einsum("brd,bde->bre", w - w_star[:, None, :], Q)
-            return torch.einsum("bre,bde->brd", lam[:, None, :] * u, Q)
+            return times_hessian(w - shift)
+
+        def fused(w: Tensor) -> tuple[Tensor, Tensor]:
+            u = w - shift
+            g = times_hessian(u)
+            return 0.5 * torch.linalg.vecdot(u, g) + Lstar[:, None], g
+
+        def loss_given_grad(w: Tensor, g: Tensor) -> Tensor:
+            return 0.5 * torch.linalg.vecdot(w - shift, g) + Lstar[:, None]
 
         L1 = loss(w1[:, None, :])[:, 0]
         constants = {
@@ -98,4 +114,5 @@ class Quadratic:
                     "w1": w1[b].tolist(), "Lstar": float(Lstar[b])}
 
         return ProblemBatch(self.name, self.classes, loss, grad, constants, w1, w_star,
-                            {"family": self.name, "batch_size": B, "dim": d}, describe)
+                            {"family": self.name, "batch_size": B, "dim": d}, describe, fused=fused,
+                            loss_given_grad=loss_given_grad)

@@ -230,7 +230,7 @@ def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemB
         if name in values:
             hyper[name] = values[name]
         else:
-            hyper[name] = _schedule(expr, values, like)
+            hyper[name] = _schedule(sp.sympify(expr), values, like, key.horizon)
     if setting.minibatch:
         hyper["batch_size"] = minibatch_size(setting, key)
     factory = load_algorithm(key.algorithm or setting.algorithm, key.options)
@@ -250,14 +250,20 @@ def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemB
                             "which has no init/step methods (see algorithms/protocol.py)")
     replicas = 1 if _deterministic(setting, key) else key.replicas
     noise_variance = needs_noise_variance(spec, setting)
+    used = claim_symbols(spec, setting)  # record only the trace fields whose symbols the claims use
+    record = [field for field, names in (("loss", {"sum_subopt", "last_subopt", "L1", "L_t", "L_next"}),
+                                         ("grad_sq", {"sum_grad_sq", "sum_grad_norm", "min_grad_sq", "grad_sq_t",
+                                                      "grad_sq_1"}),
+                                         ("avg_iterate_loss", {"avg_iterate_subopt"})) if used & names]
     try:
         if setting.coupled is None:
-            trace = run(algorithm, problem, oracle, key.horizon, replicas, differentiable, noise_variance)
+            trace = run(algorithm, problem, oracle, key.horizon, replicas, differentiable, noise_variance,
+                        record=record)
         else:
             trace, other = run_coupled(algorithm, _coupled_algorithm(setting, key, values, like), problem, oracle,
                                        generator, key.horizon, _horizon_integer(setting.coupled.horizon, key.horizon,
                                                                                 "coupled horizon"),
-                                       replicas, setting.coupled.shared_samples, noise_variance)
+                                       replicas, setting.coupled.shared_samples, noise_variance, record)
     except ProtocolError as exc:
         raise ProtocolError(f"{spec.id} setting {setting.name!r}: {exc}") from None
     except (Exception, SystemExit) as exc:
@@ -267,26 +273,24 @@ def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemB
                             f"{exc}") from None
     T = key.horizon
     Lstar = values["Lstar"]
-    loss, grad_sq = trace.loss, trace.grad_sq
-    step = torch.arange(1, T + 1, dtype=loss.dtype, device=loss.device).reshape(1, 1, T)
-    out = {} if setting.coupled is None else {
-        "coupled_dist": torch.linalg.vector_norm(trace.last_iterate - other.last_iterate, dim=-1, keepdim=True)}
+    step = torch.arange(1, T + 1, dtype=like.dtype, device=like.device).reshape(1, 1, T)
+    out = {"t": step} if setting.coupled is None else {
+        "t": step, "coupled_dist": torch.linalg.vector_norm(trace.last_iterate - other.last_iterate, dim=-1,
+                                                            keepdim=True)}
     if trace.noise_var is not None:
         out |= {"noise_var_t": trace.noise_var, "sum_noise_var": trace.noise_var.sum(-1, keepdim=True)}
-    return out | {
-        "sum_subopt": (loss[..., :T] - Lstar).sum(-1, keepdim=True),
-        "sum_grad_sq": grad_sq[..., :T].sum(-1, keepdim=True),
-        "sum_grad_norm": grad_sq[..., :T].sqrt().sum(-1, keepdim=True),
-        "avg_iterate_subopt": (trace.avg_iterate_loss[..., None] - Lstar),
-        "last_subopt": loss[..., T:] - Lstar,
-        "L1": loss[..., :1],
-        "min_grad_sq": grad_sq.amin(-1, keepdim=True),
-        "L_t": loss[..., :T],
-        "L_next": loss[..., 1:],
-        "grad_sq_t": grad_sq[..., :T],
-        "t": step,
-        "grad_sq_1": grad_sq[..., :1],
-    }
+    loss, grad_sq = trace.loss, trace.grad_sq
+    if loss is not None:
+        out |= {"sum_subopt": (loss[..., :T] - Lstar).sum(-1, keepdim=True), "last_subopt": loss[..., T:] - Lstar,
+                "L1": loss[..., :1], "L_t": loss[..., :T], "L_next": loss[..., 1:]}
+    if grad_sq is not None:
+        out |= {"sum_grad_sq": grad_sq[..., :T].sum(-1, keepdim=True),
+                "sum_grad_norm": grad_sq[..., :T].sqrt().sum(-1, keepdim=True),
+                "min_grad_sq": grad_sq.amin(-1, keepdim=True), "grad_sq_t": grad_sq[..., :T],
+                "grad_sq_1": grad_sq[..., :1]}
+    if trace.avg_iterate_loss is not None:
+        out["avg_iterate_subopt"] = trace.avg_iterate_loss[..., None] - Lstar
+    return out
 
 
 def _coupled_algorithm(setting: Setting, key: RoundKey, values: Mapping[str, Tensor], like: Tensor) -> Any:
@@ -298,10 +302,21 @@ def _coupled_algorithm(setting: Setting, key: RoundKey, values: Mapping[str, Ten
     return load_algorithm(coupled.algorithm)(**hyper)
 
 
-def _schedule(expr: sp.Expr, values: Mapping[str, Tensor], like: Tensor) -> Callable[[int], Tensor]:
+def _schedule(expr: sp.Expr, values: Mapping[str, Tensor], like: Tensor, horizon: int) -> Callable[[int], Tensor]:
+    """The hyper-parameter ``expr`` of t as a schedule t -> eta_t (shape of ``like``): evaluated once
+    for every t = 1..``horizon`` at the start of the round, and at other t when asked."""
     def at(t: int) -> Tensor:
         return evaluate(expr, {**values, "t": torch.tensor(float(t), dtype=like.dtype, device=like.device)}, like)
-    return at
+
+    if expr.has(sp.Sum):
+        return at
+    steps = torch.arange(1, horizon + 1, dtype=like.dtype, device=like.device).reshape(-1, *([1] * like.dim()))
+    table = evaluate(expr, {**values, "t": steps}, like).expand(horizon, *like.shape).unbind(0)
+
+    def precomputed(t: int) -> Tensor:
+        return table[t - 1] if 1 <= t <= horizon else at(t)
+
+    return precomputed
 
 
 def claim_symbols(spec: Spec, setting: Setting) -> frozenset[str]:
