@@ -9,11 +9,11 @@ second run's k-th single draw replays the k-th state at its own point, so both s
 from __future__ import annotations
 
 import dataclasses
+from typing import Iterable
 
 import torch
 
 from algorithms.protocol import Algorithm
-from typing import Iterable
 
 from algorithms.run import FIELDS, ProtocolError, Trace, run
 from problems import BoundOracle, ProblemBatch
