@@ -12,27 +12,37 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
-import torch
-
-from algorithms import ProtocolError
-from problems import FAMILIES
-from theorems.catalog import CATALOG, UnknownResultError, lookup
-from theorems.checker import CheckResult, check, round_keys
-from theorems.counterexample import CounterexampleError, load_counterexample, replay
-from theorems.loading import AlgorithmLoadError, imports_code, load_module, parse_assignments, parse_options
 from theorems.profiles import PROFILES
-from theorems.report import run_settings, write_report
 from theorems.report_progress import ReportProgress
-from theorems.spec import SpecError
-from theorems.sweep import SchedulerError, run_checks
+
+if TYPE_CHECKING:
+    from theorems.checker import CheckResult
+
+# torch, the catalog, the checker, the report and Dask are imported by the commands that use
+# them, so that ``theorycheck --help`` starts at once (issue 14, item 5).
 
 EXIT_OK, EXIT_VIOLATED, EXIT_USAGE = 0, 1, 2
 
 
 class UsageError(Exception):
     """A one-line usage or input error (exit code 2)."""
+
+
+class _Families:
+    """The problem families' names as ``--family`` choices, read from ``problems`` (which
+    imports torch) only when an argument is checked or a help text lists them."""
+
+    def _names(self) -> list[str]:
+        from problems import FAMILIES
+        return sorted(FAMILIES)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,8 +71,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--hyper", action="append", default=[], metavar="NAME=EXPR",
                        help="override a prescribed hyper-parameter with an expression of the constants "
                             "(e.g. 'eta=1/(3*H)'; repeatable)")
-        p.add_argument("--family", action="append", choices=sorted(FAMILIES),
-                       help="restrict to these problem families (repeatable)")
+        p.add_argument("--family", action="append", choices=_Families(), metavar="FAMILY",
+                       help="restrict to these problem families (repeatable): %(choices)s")
         p.add_argument("--quiet", action="store_true", help="no progress on stderr")
         p.add_argument("--scheduler", metavar="ADDRESS",
                        help="run the results in parallel on Dask: local, local:N (N worker processes here) "
@@ -92,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _device(name: str) -> str:
+    import torch
     try:
         device = torch.device(name)
     except RuntimeError:
@@ -137,6 +148,7 @@ def _check_text(result: CheckResult) -> str:
             lines.append(f"    violated on {v.key.family}/{v.key.oracle} instance {v.instance} (T={v.key.horizon}, "
                          f"d={v.key.dim}{'' if v.step is None else f', t={v.step}'}): measured {v.measured:.6g} > "
                          f"bound {v.bound:.6g}{(' (' + v.reason + ')') if v.reason else ''}")
+            from theorems.loading import imports_code
             flag = " --allow-import" if result.algorithm and imports_code(result.algorithm) else ""
             lines.append(f"    replay: theorycheck replay {c.counterexample}{flag}")
     for description, ok in result.proof_steps:
@@ -145,6 +157,7 @@ def _check_text(result: CheckResult) -> str:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    from theorems.catalog import CATALOG
     entries = [{"id": s.id, "title": s.title, "source": {"section": s.source.section, "line": s.source.line},
                 "assumptions": sorted(s.assumptions),
                 "claims": [{"name": c.name, "kind": c.kind, "statement": c.statement} for c in s.claims]}
@@ -160,6 +173,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _variant(args: argparse.Namespace) -> dict:
     """The algorithm, its options and the hyper-parameter overrides given on the command line."""
+    from theorems.loading import parse_assignments, parse_options
     options = parse_options(args.option)
     hyper = parse_assignments(args.hyper, "--hyper")
     if options and not args.algorithm:
@@ -168,6 +182,7 @@ def _variant(args: argparse.Namespace) -> dict:
 
 
 def _specs(ids: Sequence[str]) -> list:
+    from theorems.catalog import CATALOG, lookup
     if [i.lower() for i in ids] == ["all"]:
         return list(CATALOG.values())
     chosen = {}
@@ -178,6 +193,7 @@ def _specs(ids: Sequence[str]) -> list:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from theorems.sweep import run_checks
     specs = _specs(args.id)
     variant = _variant(args)
 
@@ -197,6 +213,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from theorems.checker import count_rounds
+    from theorems.report import run_settings, write_report
+    from theorems.sweep import run_checks
     device = _device(args.device)
     variant = _variant(args)
     started = time.perf_counter()
@@ -205,8 +224,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     bar = None
     if not args.quiet:
         profile = PROFILES[args.profile]
-        total = sum(len(round_keys(spec, claim, profile, args.seed, device, None, args.family))
-                    for spec in specs for claim in spec.claims)
+        total = sum(count_rounds(spec, profile, args.seed, device, args.family) for spec in specs)
         bar = ReportProgress(total, len(specs))
     results = run_checks(specs, scheduler=args.scheduler, progress=None if bar is None else bar.round,
                          on_result=None if bar is None else lambda i, r: bar.result(i, _summary_line(r)),
@@ -234,6 +252,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
+    from theorems.catalog import UnknownResultError, lookup
+    from theorems.counterexample import CounterexampleError, load_counterexample, replay
     document = load_counterexample(args.file)
     try:
         spec = lookup(document["theorem"])
@@ -252,18 +272,31 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"list": _cmd_list, "check": _cmd_check, "report": _cmd_report, "replay": _cmd_replay}
-_USER_ERRORS = (UsageError, UnknownResultError, AlgorithmLoadError, ProtocolError, CounterexampleError, SpecError,
-                SchedulerError)
+#: The errors reported as one line with exit code 2, by module and name (their modules are
+#: imported only by the commands that can raise them).
+_USER_ERRORS = frozenset({("theorems.catalog", "UnknownResultError"),
+                          ("theorems.loading", "AlgorithmLoadError"), ("algorithms.run", "ProtocolError"),
+                          ("theorems.counterexample", "CounterexampleError"), ("theorems.spec", "SpecError"),
+                          ("theorems.sweep", "SchedulerError")})
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a ``UsageError`` or (a subclass of) one of ``_USER_ERRORS``."""
+    return isinstance(exc, UsageError) or any((c.__module__, c.__qualname__) in _USER_ERRORS for c in type(exc).__mro__)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``theorycheck`` console script."""
     try:
         args = _parser().parse_args(argv)
-        for module in args.load:
-            load_module(module)
+        if args.load:
+            from theorems.loading import load_module
+            for module in args.load:
+                load_module(module)
         return _COMMANDS[args.command](args)
-    except _USER_ERRORS as exc:
+    except Exception as exc:
+        if not _is_user_error(exc):
+            raise
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"theorycheck: error: {message}", file=sys.stderr)
         return EXIT_USAGE
