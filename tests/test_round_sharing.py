@@ -84,16 +84,21 @@ def test_rounds_where_no_condition_holds_are_not_run(monkeypatch, tmp_path: Path
     assert build_shared_round(spec, keys[0], spec.claims) is not None
 
 
-def test_a_condition_on_the_instances_skips_the_run_after_sampling() -> None:
-    """A3's full-epochs claim needs T mod N = 0: decided from the sampled N, before the run."""
-    spec = CATALOG["A3"]
-    claim = spec.claim("full-epochs-any-order")
-    keys = round_keys(spec, claim, fixture.PROFILE, 0, "cpu", None)
-    for key in keys:
-        shared = build_shared_round(spec, key, [claim])
-        full = build_round(spec, key)
-        meets = bool(((full.values["T"] % full.values["N"]) == 0).any())
-        assert (shared is not None) == meets
+@pytest.mark.parametrize("spec_id, claim_name, condition", [
+    ("A3", "full-epochs-any-order", lambda v: (v["T"] % v["N"]) == 0),
+    ("L5.7", "one-step-small-eta", lambda v: v["c"] <= 1),
+])
+def test_a_condition_on_the_instances_skips_the_run_after_sampling(spec_id, claim_name, condition) -> None:
+    """A round of a claim with a condition on the sampled instances (A3: T mod N = 0; L5.7: the
+    free c <= 1) is run exactly when some instance meets it."""
+    spec = CATALOG[spec_id]
+    claim = spec.claim(claim_name)
+    outcomes = set()
+    for key in round_keys(spec, claim, fixture.PROFILE, 0, "cpu", None):
+        meets = bool(condition(build_round(spec, key).values).any())
+        assert (build_shared_round(spec, key, [claim]) is not None) == meets
+        outcomes.add(meets)
+    assert outcomes == {True, False}
 
 
 def test_counted_rounds_are_the_distinct_keys() -> None:

@@ -2,8 +2,10 @@
 the cases of tests/test_round_sharing.py, as a regression fixture.
 
 The stored fixture ``round_sharing_before.json`` was produced by this script run on the code
-BEFORE rounds were shared between claims (main at f54bd7a, one round per claim):
-    PYTHONPATH=. OMP_NUM_THREADS=1 python tests/data/make_round_sharing_fixture.py
+BEFORE rounds were shared between claims (commit f54bd7a, one round per claim), from a clean
+export of that commit:
+    git archive f54bd7a | tar -x -C /tmp/old && cd /tmp/old
+    PYTHONPATH=/tmp/old OMP_NUM_THREADS=1 python <this worktree>/tests/data/make_round_sharing_fixture.py
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ CASES: list[dict[str, Any]] = [
     {"id": "E7.3"},                     # two claims, one setting, condition B >= T on the key
     {"id": "A3"},                       # condition T mod N = 0 on the instances
     {"id": "L5.7"},                     # condition c <= 1 on a free parameter
+    {"id": "L5.7", "claims": ["one-step-small-eta"]},   # ... on the only claim checked
     {"id": "T7.2"},                     # three claims on two settings, an erratum
     {"id": "P2.3", "seed": 3},          # two claims, one setting
     {"id": "CA.4"},                     # distribution setting, an erratum
