@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import expit as _expit
 
 from ._node import Primitive, binary_op, raw, unary_op
 from ._ops_core import unbroadcast
@@ -139,6 +138,12 @@ cosh = unary_op("cosh", np.cosh, lambda g, ans, x: g * sinh(x))
 tanh = unary_op("tanh", np.tanh, lambda g, ans, x: g * (1.0 - ans * ans))
 arcsinh = unary_op("arcsinh", np.arcsinh, lambda g, ans, x: g / sqrt(x * x + 1.0))
 arctanh = unary_op("arctanh", np.arctanh, lambda g, ans, x: g / (1.0 - x * x))
+def _expit(x):
+    """scipy.special.expit, imported on first use (scipy.special is slow to import)."""
+    from scipy.special import expit
+    return expit(x)
+
+
 sigmoid = unary_op("sigmoid", _expit, lambda g, ans, x: g * (ans * (1.0 - ans)))
 softplus = unary_op("softplus", lambda x: np.logaddexp(0.0, x), lambda g, ans, x: g * sigmoid(x))
 relu = unary_op("relu", lambda x: np.maximum(x, 0.0), lambda g, ans, x: g * (raw(x) > 0))

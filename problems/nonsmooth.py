@@ -27,7 +27,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy.optimize import linprog
 
 from problems import _random as rnd
 from problems._batch import FiniteSum, Polyhedral, ProblemBatch
@@ -51,6 +50,7 @@ def lp_minimiser(A: np.ndarray, b: np.ndarray, alpha: float) -> tuple[np.ndarray
     c = np.concatenate([np.zeros(d), np.full(n, 1.0 / n)])
     A_ub = np.block([[A, -eye], [alpha * A, -eye]])
     b_ub = np.concatenate([b, alpha * b])
+    from scipy.optimize import linprog   # imported on first use: scipy.optimize is slow to import
     res = linprog(c, A_ub=A_ub, b_ub=b_ub, bounds=(None, None), method="highs")
     if res.status != 0:
         raise RuntimeError(f"HiGHS failed on a {n}x{d} piecewise-linear regression: {res.message}")

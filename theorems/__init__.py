@@ -7,13 +7,34 @@ The Python API for notebooks and your own test suites::
     [(c.name, c.verdict, c.tightness) for c in result.claims]
 
 Register your own result with ``theorems.register(Spec(...))`` (see README, "Adding a theorem").
+The names below are imported on first use, so that ``import theorems`` (and the start of the
+``theorycheck`` command) costs nothing until they are needed.
 """
-from theorems.catalog import CATALOG, UnknownResultError, lookup, register
-from theorems.checker import CheckResult, ClaimResult, check
-from theorems.profiles import PROFILES, Profile
-from theorems.spec import Claim, ProofStep, Setting, Source, Spec, SpecError
+from __future__ import annotations
 
-__all__ = [
-    "CATALOG", "PROFILES", "CheckResult", "Claim", "ClaimResult", "Profile", "ProofStep", "Setting", "Source",
-    "Spec", "SpecError", "UnknownResultError", "check", "lookup", "register",
-]
+import importlib
+from typing import Any
+
+_HOMES = {
+    "CATALOG": "theorems.catalog", "UnknownResultError": "theorems.catalog", "lookup": "theorems.catalog",
+    "register": "theorems.catalog",
+    "CheckResult": "theorems.checker", "ClaimResult": "theorems.checker", "check": "theorems.checker",
+    "PROFILES": "theorems.profiles", "Profile": "theorems.profiles",
+    "Claim": "theorems.spec", "ProofStep": "theorems.spec", "Setting": "theorems.spec", "Source": "theorems.spec",
+    "Spec": "theorems.spec", "SpecError": "theorems.spec",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    """The public name ``name``, imported from its module on first use (PEP 562)."""
+    if name not in _HOMES:
+        raise AttributeError(f"module 'theorems' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))

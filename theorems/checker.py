@@ -20,9 +20,9 @@ from theorems.adversaries import GRADIENT_SEARCH, gradient_search
 from theorems.counterexample import witness_evidence, write_counterexample
 from theorems.profiles import PROFILES, Profile
 from theorems import symbols as S
-from theorems.rounds import (ClaimRound, Evidence, RoundKey, build_round, combinations, derive_seed,
-                             evaluate_claim, horizons, measure_instance, round_key)
-from theorems.spec import Claim, Spec
+from theorems.rounds import (ClaimRound, Evidence, RoundKey, build_round, build_shared_round, combinations,
+                             derive_seed, evaluate_claim, horizons, measure_instance, round_key)
+from theorems.spec import Claim, Setting, Spec
 
 HOLDS, VIOLATED, NOT_APPLICABLE, ERRATUM = "holds", "violated", "not-applicable", "erratum"
 
@@ -176,8 +176,17 @@ def variant_replaces(spec: Spec, settings: Iterable[str] | None = None) -> list[
 def round_keys(spec: Spec, claim: Claim, profile: Profile, seed: int, device: str,
                algorithm: str | None, families: Iterable[str] | None = None,
                options: Mapping[str, Any] | None = None, hyper: Mapping[str, str] | None = None) -> list[RoundKey]:
-    """Every round the profile runs for a claim: ``combinations`` x horizons x rounds."""
-    setting = spec.setting(claim.setting)
+    """Every round the profile runs for a claim: the rounds of its setting (``setting_round_keys``)."""
+    return setting_round_keys(spec, spec.setting(claim.setting), profile, seed, device, algorithm, families,
+                              options, hyper)
+
+
+def setting_round_keys(spec: Spec, setting: Setting, profile: Profile, seed: int, device: str,
+                       algorithm: str | None, families: Iterable[str] | None = None,
+                       options: Mapping[str, Any] | None = None,
+                       hyper: Mapping[str, str] | None = None) -> list[RoundKey]:
+    """Every round the profile runs for a setting, shared by all its claims: ``combinations`` x
+    horizons x rounds (a round key does not depend on the claim)."""
     per_horizon = profile.rounds * (len(profile.horizons) if setting.pointwise else 1)
     keys = []
     for combo in combinations(spec, setting, families):
@@ -188,6 +197,16 @@ def round_keys(spec: Spec, claim: Claim, profile: Profile, seed: int, device: st
                 keys.append(round_key(spec, setting, combo, round_seed, T, dim, profile, device, algorithm,
                                       options, hyper))
     return keys
+
+
+def count_rounds(spec: Spec, profile: Profile, seed: int, device: str,
+                 families: Iterable[str] | None = None, claims: Iterable[str] | None = None) -> int:
+    """How many random rounds ``check`` visits for ``spec`` (one per round key of each setting
+    that has a claim to check; the progress callback is called once for each)."""
+    wanted = set(claims) if claims is not None else None
+    settings = {c.setting for c in spec.claims if wanted is None or c.name in wanted}
+    return sum(len(setting_round_keys(spec, s, profile, seed, device, None, families))
+               for s in spec.settings if s.name in settings)
 
 
 def check(spec: Spec, *, profile: Profile | str = "quick", seed: int = 0, device: str = "cpu",
@@ -203,6 +222,8 @@ def check(spec: Spec, *, profile: Profile | str = "quick", seed: int = 0, device
     (e.g. ``{"eta": "1/(3*H)"}``); ``variant_settings`` names the settings where the variant
     (algorithm, options, hyper) applies (default: every setting that runs an algorithm), the
     others keep the spec's algorithm; ``families`` restricts the problem families tried.
+    The claims of a setting share its random rounds: each round is built once and every claim
+    is evaluated on it, and a round on which no claim's condition holds is not run.
     """
     profile = PROFILES[profile] if isinstance(profile, str) else profile
     replaced = variant_replaces(spec, variant_settings)
@@ -210,26 +231,30 @@ def check(spec: Spec, *, profile: Profile | str = "quick", seed: int = 0, device
         algorithm, options, hyper = None, None, None
     started = time.perf_counter()
     wanted = set(claims) if claims is not None else None
-    results = []
-    for claim in spec.claims:
-        if wanted is not None and claim.name not in wanted:
+    chosen = [c for c in spec.claims if wanted is None or c.name in wanted]
+    results = {c.name: ClaimResult(spec.id, c.name, c.kind, c.statement, pointwise=spec.setting(c.setting).pointwise)
+               for c in chosen}
+    searched: dict[str, tuple[int, dict[tuple[str, str], tuple[RoundKey, int]]]] = {}
+    for setting in spec.settings:
+        group = [c for c in chosen if c.setting == setting.name]
+        if not group:
             continue
-        result = ClaimResult(spec.id, claim.name, claim.kind, claim.statement)
-        setting = spec.setting(claim.setting)
-        pointwise = setting.pointwise
-        result.pointwise = pointwise
-        kept = setting.name not in replaced
-        keys = round_keys(spec, claim, profile, seed, device, None if kept else algorithm, families,
-                          None if kept else options, None if kept else hyper)
-        best_rounds: dict[tuple[str, str], tuple[RoundKey, int]] = {}
-        best_tightness: dict[tuple[str, str], float] = {}
-        for outcome in _run_rounds(spec, claim, keys, profile, progress):
-            _merge(result, outcome)
-            key, worst = outcome[0], outcome[1].worst
-            pair = (key.family, key.oracle)
-            if worst is not None and worst.tightness > best_tightness.get(pair, -math.inf):
-                best_tightness[pair], best_rounds[pair] = worst.tightness, (key, worst.instance)
-        level = profile.level / max(len(keys) + len(best_rounds), 1)
+        runs = setting.name in replaced
+        keys = setting_round_keys(spec, setting, profile, seed, device, algorithm if runs else None, families,
+                                  options if runs else None, hyper if runs else None)
+        best = {c.name: ({}, {}) for c in group}
+        for key, outcomes in _run_rounds(spec, setting, group, keys, profile, progress):
+            for claim, outcome in zip(group, outcomes):
+                _merge(results[claim.name], (key, outcome))
+                best_tightness, best_rounds = best[claim.name]
+                pair, worst = (key.family, key.oracle), outcome.worst
+                if worst is not None and worst.tightness > best_tightness.get(pair, -math.inf):
+                    best_tightness[pair], best_rounds[pair] = worst.tightness, (key, worst.instance)
+        searched.update({name: (len(keys), rounds) for name, (_, rounds) in best.items()})
+    for claim in chosen:
+        result = results[claim.name]
+        n_keys, best_rounds = searched[claim.name]
+        level = profile.level / max(n_keys + len(best_rounds), 1)
         for ascent in gradient_search(spec, claim, best_rounds, profile, level):
             _merge(result, (ascent.key, ascent.outcome), GRADIENT_SEARCH)
             if progress is not None:
@@ -237,21 +262,31 @@ def check(spec: Spec, *, profile: Profile | str = "quick", seed: int = 0, device
                          f"T={ascent.key.horizon}) tightness {ascent.start:.4g} -> {ascent.best:.4g}")
         result.rate_curve = rate_curve(spec, claim, result.worst, profile.horizons)
         _decide(result, spec, claim, profile, counterexample_dir)
-        results.append(result)
     steps = [(step.description, step.verify()) for step in spec.proof_steps]
-    return CheckResult(spec, results, steps, time.perf_counter() - started, profile.name, algorithm,
-                       dict(options or {}), dict(hyper or {}), tuple(replaced) if algorithm or hyper else ())
+    return CheckResult(spec, [results[c.name] for c in chosen], steps, time.perf_counter() - started, profile.name,
+                       algorithm, dict(options or {}), dict(hyper or {}),
+                       tuple(replaced) if algorithm or hyper else ())
 
 
-def _run_rounds(spec: Spec, claim: Claim, keys: list[RoundKey], profile: Profile,
-                progress: Callable[[str], None] | None) -> Iterator[tuple[RoundKey, ClaimRound]]:
+#: What a claim learns from a round it does not apply to (``evaluate_claim`` when ``compare``
+#: finds no applicable instance).
+_NOT_APPLICABLE = ClaimRound(0, 0, None, None)
+
+
+def _run_rounds(spec: Spec, setting: Setting, claims: list[Claim], keys: list[RoundKey], profile: Profile,
+                progress: Callable[[str], None] | None) -> Iterator[tuple[RoundKey, list[ClaimRound]]]:
+    """Each round of ``keys`` built once (``build_shared_round``), with the outcome of every claim
+    of ``claims`` on it; a round on which no claim's condition holds is skipped, not run."""
     level = profile.level / max(len(keys), 1)
     for i, key in enumerate(keys, 1):
-        data = build_round(spec, key)
-        outcome = evaluate_claim(claim, data, level, profile.rtol, profile.atol)
-        yield key, outcome
+        data = build_shared_round(spec, key, claims)
+        if data is None:
+            yield key, [_NOT_APPLICABLE] * len(claims)
+        else:
+            yield key, [evaluate_claim(c, data, level, profile.rtol, profile.atol) for c in claims]
         if progress is not None:
-            progress(f"{spec.id} {claim.name}: round {i}/{len(keys)} ({key.family}, {key.oracle}, T={key.horizon})")
+            progress(f"{spec.id} {setting.name}: round {i}/{len(keys)} ({key.family}, {key.oracle}, T={key.horizon})"
+                     + (" skipped: no claim's condition holds" if data is None else ""))
 
 
 def _merge(result: ClaimResult, item: tuple[RoundKey, ClaimRound], search: str = RANDOM_SEARCH) -> None:

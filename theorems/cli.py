@@ -14,29 +14,38 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
-import torch
-
-from algorithms import ProtocolError
-from problems import FAMILIES, CertificateError, user_family_modules
-from problems.numpy_loss import certificate_lines
-from theorems.catalog import CATALOG, UnknownResultError, lookup
-from theorems.checker import CheckResult, round_keys, variant_replaces
-from theorems.counterexample import CounterexampleError, load_counterexample, replay
-from theorems.loading import AlgorithmLoadError, imports_code, load_module, parse_assignments, parse_options
 from theorems.profiles import PROFILES
-from theorems.report import run_settings, write_report
-from theorems.report_output import OutputError, check_output_folder, staged_folder
 from theorems.report_progress import ReportProgress
-from theorems.spec import SpecError
-from theorems.sweep import CheckError, SchedulerError, run_checks, validate_scheduler
+
+if TYPE_CHECKING:
+    from theorems.checker import CheckResult
+    from theorems.sweep import CheckError
+
+# torch, the catalog, the checker, the report and Dask are imported by the commands that use
+# them, so that ``theorycheck --help`` starts at once (issue 14, item 5).
 
 EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class UsageError(Exception):
     """A one-line usage or input error (exit code 2)."""
+
+
+class _Families:
+    """The problem families' names as ``--family`` choices, read from ``problems`` (which
+    imports torch) only when an argument is checked or a help text lists them."""
+
+    def _names(self) -> list[str]:
+        from problems import FAMILIES
+        return sorted(FAMILIES)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,8 +74,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--hyper", action="append", default=[], metavar="NAME=EXPR",
                        help="override a prescribed hyper-parameter with an expression of the constants "
                             "(e.g. 'eta=1/(3*H)'; repeatable)")
-        p.add_argument("--family", action="append", choices=sorted(FAMILIES),
-                       help="restrict to these problem families (repeatable)")
+        p.add_argument("--family", action="append", choices=_Families(), metavar="FAMILY",
+                       help="restrict to these problem families (repeatable): %(choices)s")
         p.add_argument("--claim", action="append", metavar="NAME",
                        help="check only this claim (repeatable; names as in `theorycheck list`)")
         p.add_argument("--variant-setting", action="append", metavar="SETTING",
@@ -101,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _device(name: str) -> str:
+    import torch
     try:
         device = torch.device(name)
     except RuntimeError:
@@ -132,6 +142,7 @@ def _progress(enabled: bool) -> Callable[[str], None] | None:
 
 
 def _summary_line(result: CheckResult | CheckError) -> str:
+    from theorems.sweep import CheckError
     if isinstance(result, CheckError):
         return f"{result.spec.id:6s} not checked: {result.message}"
     parts = []
@@ -143,6 +154,7 @@ def _summary_line(result: CheckResult | CheckError) -> str:
 
 def _certificates(result: CheckResult, requested: Sequence[str] | None = None) -> list[str]:
     """The certificates of the user families the result ran on or the user asked for (--family)."""
+    from problems.numpy_loss import certificate_lines
     return certificate_lines([f for c in result.claims for f in c.families] + list(requested or []))
 
 
@@ -165,6 +177,7 @@ def _check_text(result: CheckResult, requested: Sequence[str] | None = None) -> 
             lines.append(f"    violated on {v.key.family}/{v.key.oracle} instance {v.instance} (T={v.key.horizon}, "
                          f"d={v.key.dim}{'' if v.step is None else f', t={v.step}'}): measured {v.measured:.6g} > "
                          f"bound {v.bound:.6g}{(' (' + v.reason + ')') if v.reason else ''}")
+            from theorems.loading import imports_code
             flag = " --allow-import" if result.algorithm and imports_code(result.algorithm) else ""
             lines.append(f"    replay: theorycheck replay {c.counterexample}{flag}")
     for description, ok in result.proof_steps:
@@ -174,6 +187,7 @@ def _check_text(result: CheckResult, requested: Sequence[str] | None = None) -> 
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
+    from theorems.catalog import CATALOG
     entries = [{"id": s.id, "title": s.title, "source": {"section": s.source.section, "line": s.source.line},
                 "assumptions": sorted(s.assumptions),
                 "claims": [{"name": c.name, "kind": c.kind, "statement": c.statement} for c in s.claims]}
@@ -189,6 +203,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _variant(args: argparse.Namespace) -> dict:
     """The algorithm, its options and the hyper-parameter overrides given on the command line."""
+    from theorems.loading import parse_assignments, parse_options
     options = parse_options(args.option)
     hyper = parse_assignments(args.hyper, "--hyper")
     if args.algorithm is not None and not args.algorithm.strip():
@@ -202,6 +217,7 @@ def _variant(args: argparse.Namespace) -> dict:
 
 
 def _specs(ids: Sequence[str]) -> list:
+    from theorems.catalog import CATALOG, lookup
     if [i.lower() for i in ids] == ["all"]:
         return list(CATALOG.values())
     chosen = {}
@@ -214,6 +230,7 @@ def _specs(ids: Sequence[str]) -> list:
 def _select(specs: list, args: argparse.Namespace, variant: dict) -> list:
     """The results to run after ``--claim`` and the variant's reach are applied: an option that
     applies to none of them is an error; results it does not reach are named on stderr."""
+    from theorems.checker import variant_replaces
     if args.claim:
         known = {c.name for spec in specs for c in spec.claims}
         unknown = [n for n in args.claim if n not in known]
@@ -243,6 +260,7 @@ def _select(specs: list, args: argparse.Namespace, variant: dict) -> list:
 
 def _outcome(results: Sequence[CheckResult | CheckError]) -> int:
     """1 when a claim was violated; else 2 when a result could not be checked; else 0."""
+    from theorems.sweep import CheckError
     if any(r.violated for r in results):
         return EXIT_VIOLATED
     return EXIT_USAGE if any(isinstance(r, CheckError) for r in results) else EXIT_OK
@@ -255,6 +273,7 @@ def _writable_folder(path: str, option: str) -> None:
 
 
 def _run_kwargs(args: argparse.Namespace, variant: dict, device: str) -> dict:
+    from theorems.sweep import validate_scheduler
     if args.scheduler:
         validate_scheduler(args.scheduler)
     return dict(scheduler=args.scheduler, profile=args.profile, seed=args.seed, device=device,
@@ -262,6 +281,7 @@ def _run_kwargs(args: argparse.Namespace, variant: dict, device: str) -> dict:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from theorems.sweep import CheckError, run_checks
     specs = _specs(args.id)
     variant = _variant(args)
     specs = _select(specs, args, variant)
@@ -286,6 +306,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from theorems.checker import count_rounds
+    from theorems.report import run_settings, write_report
+    from theorems.report_output import check_output_folder, staged_folder
+    from theorems.sweep import CheckError, run_checks
     device = _device(args.device)
     variant = _variant(args)
     started = time.perf_counter()
@@ -295,8 +319,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     bar = None
     if not args.quiet:
         profile = PROFILES[args.profile]
-        total = sum(len(round_keys(spec, claim, profile, args.seed, device, None, args.family))
-                    for spec in specs for claim in spec.claims if not args.claim or claim.name in args.claim)
+        total = sum(count_rounds(spec, profile, args.seed, device, args.family, args.claim) for spec in specs)
         bar = ReportProgress(total, len(specs))
     with staged_folder(out) as staging:
         results = run_checks(specs, progress=None if bar is None else bar.round,
@@ -336,6 +359,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
+    from theorems.catalog import UnknownResultError, lookup
+    from theorems.counterexample import CounterexampleError, load_counterexample, replay
     document = load_counterexample(args.file)
     try:
         spec = lookup(document["theorem"])
@@ -354,8 +379,18 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"list": _cmd_list, "check": _cmd_check, "report": _cmd_report, "replay": _cmd_replay}
-_USER_ERRORS = (UsageError, UnknownResultError, AlgorithmLoadError, ProtocolError, CounterexampleError, SpecError,
-                SchedulerError, OutputError, CertificateError)
+#: The errors reported as one line with exit code 2, by module and name (their modules are
+#: imported only by the commands that can raise them).
+_USER_ERRORS = frozenset({("theorems.catalog", "UnknownResultError"),
+                          ("theorems.loading", "AlgorithmLoadError"), ("algorithms.run", "ProtocolError"),
+                          ("theorems.counterexample", "CounterexampleError"), ("theorems.spec", "SpecError"),
+                          ("theorems.sweep", "SchedulerError"), ("theorems.report_output", "OutputError"),
+                          ("problems.numpy_loss", "CertificateError")})
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a ``UsageError`` or (a subclass of) one of ``_USER_ERRORS``."""
+    return isinstance(exc, UsageError) or any((c.__module__, c.__qualname__) in _USER_ERRORS for c in type(exc).__mro__)
 
 
 class _Terminated(Exception):
@@ -392,33 +427,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     as_json = _wants_json(argv)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        modules = user_family_modules()  # THEORYCHECK_FAMILIES: import only what the user named
-        for module in modules:
-            load_module(module)
+        modules: list[str] = []
+        if os.environ.get("THEORYCHECK_FAMILIES"):  # import only what the user named there
+            from problems import user_family_modules
+            from theorems.loading import load_module
+            modules = user_family_modules()
+            for module in modules:
+                load_module(module)
         args = _parser().parse_args(argv)
         if modules and getattr(args, "scheduler", None):
             raise UsageError("--scheduler: the families of THEORYCHECK_FAMILIES do not reach Dask workers yet; "
                              "run without --scheduler")
-        for module in args.load:
-            load_module(module)
+        if args.load:
+            from theorems.loading import load_module
+            for module in args.load:
+                load_module(module)
         return _COMMANDS[args.command](args)
-    except _USER_ERRORS as exc:
-        return _fail(str(exc) or type(exc).__name__, EXIT_USAGE, as_json)
-    except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        print("theorycheck: error: the output was cut: standard output closed early (broken pipe)",
-              file=sys.stderr)
-        return EXIT_USAGE
+    except Exception as exc:
+        if _is_user_error(exc):
+            return _fail(str(exc) or type(exc).__name__, EXIT_USAGE, as_json)
+        if isinstance(exc, BrokenPipeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            print("theorycheck: error: the output was cut: standard output closed early (broken pipe)",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        return _fail(f"internal error, please report it with the command: {type(exc).__name__}: {exc}",
+                     EXIT_INTERNAL, as_json)
     except KeyboardInterrupt:
         print("theorycheck: interrupted", file=sys.stderr)
         return 130
     except _Terminated:
         print("theorycheck: terminated", file=sys.stderr)
         return 143
-    except Exception as exc:  # a bug of theorycheck itself: still one line, never a traceback
-        return _fail(f"internal error, please report it with the command: {type(exc).__name__}: {exc}",
-                     EXIT_INTERNAL, as_json)
     finally:
         signal.signal(signal.SIGTERM, previous)
 

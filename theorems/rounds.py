@@ -135,6 +135,25 @@ def round_key(spec: Spec, setting: Setting, combo: tuple[str, str], seed: int, h
                     dict(options or {}) if runs else {}, dict(hyper or {}) if runs else {})
 
 
+@dataclass
+class SampledRound:
+    """A round whose batch is sampled and whose constants, free parameters and constant
+    hyper-parameters are in ``values`` (shape (B, 1, 1)), before its algorithm runs (or its
+    points are drawn): ``run_round`` finishes it with the same generators, so sampling first and
+    running later gives exactly the round ``build_round`` gives."""
+
+    spec: Spec
+    setting: Setting
+    key: RoundKey
+    problem: ProblemBatch
+    oracle: BoundOracle
+    generator: torch.Generator
+    oracle_generator: torch.Generator
+    minibatch: int
+    values: dict[str, Tensor]
+    like: Tensor
+
+
 def build_round(spec: Spec, key: RoundKey, problem: ProblemBatch | None = None,
                 differentiable: bool = False) -> RoundData:
     """Sample the batch (or build it from ``key.params``, or take ``problem`` as given), draw free
@@ -144,6 +163,13 @@ def build_round(spec: Spec, key: RoundKey, problem: ProblemBatch | None = None,
     if setting.distribution:
         batch, values = distribution_rounds.build(setting, key, setting.hyper)
         return _round_data(key, batch, values, 1, batch.atoms)
+    return run_round(sample_round(spec, key, problem), differentiable)
+
+
+def sample_round(spec: Spec, key: RoundKey, problem: ProblemBatch | None = None) -> SampledRound:
+    """The first half of ``build_round`` for a setting that is not a distribution setting: the
+    batch, its oracle, and the values known before the run."""
+    setting = spec.setting(key.setting)
     device = torch.device(key.device)
     generator = torch.Generator(device=device).manual_seed(key.seed)
     if problem is None and key.params:
@@ -165,13 +191,57 @@ def build_round(spec: Spec, key: RoundKey, problem: ProblemBatch | None = None,
     for name, expr in hyper_expressions(spec, setting, key).items():
         if "t" not in {s.name for s in sp.sympify(expr).free_symbols}:
             values[name] = evaluate(expr, values, like)
+    return SampledRound(spec, setting, key, problem, oracle, generator, oracle_generator, minibatch, values, like)
+
+
+def run_round(sampled: SampledRound, differentiable: bool = False) -> RoundData:
+    """The second half of ``build_round``: run the algorithm (or draw the points of a pointwise
+    setting) on a sampled round and collect every symbol's value."""
+    spec, setting, key, problem, values = sampled.spec, sampled.setting, sampled.key, sampled.problem, sampled.values
     if setting.pointwise:
-        values.update(_pointwise_values(problem, oracle, minibatch, key.replicas, generator,
+        values.update(_pointwise_values(problem, sampled.oracle, sampled.minibatch, key.replicas, sampled.generator,
                                         claim_symbols(spec, setting), values))
     else:
-        values.update(_trace_values(spec, setting, key, problem, oracle, values, like, oracle_generator,
-                                    differentiable))
+        values.update(_trace_values(spec, setting, key, problem, sampled.oracle, values, sampled.like,
+                                    sampled.oracle_generator, differentiable))
     return _round_data(key, problem, values, 1 if _deterministic(setting, key) else key.replicas, problem.w1)
+
+
+#: Symbols whose values only the run (or the pointwise draw) gives.
+_RUN_SYMBOLS = frozenset(S.TRACE) | frozenset(S.POINTWISE) | frozenset(S.COUPLED) | frozenset(S.NOISE_VARIANCE)
+
+
+def build_shared_round(spec: Spec, key: RoundKey, claims: Iterable[Claim]) -> RoundData | None:
+    """The round ``build_round`` gives, for evaluating all of ``claims`` (claims of the key's
+    setting) on it, or None when no instance meets any claim's condition (``Claim.when``), so
+    that every claim would find no applicable instance (``compare`` returns None). A condition
+    on the horizon and minibatch size alone is decided before anything is sampled; one on the
+    instances' constants, free parameters or hyper-parameters after sampling, before the run."""
+    claims = list(claims)
+    setting = spec.setting(key.setting)
+    known = {"T": torch.tensor(float(key.horizon), dtype=torch.float64),
+             "B": torch.tensor(float(minibatch_size(setting, key)), dtype=torch.float64)}
+    if not any(condition_may_hold(c, known, torch.zeros(1, 1, 1, dtype=torch.float64)) for c in claims):
+        return None
+    if setting.distribution:
+        return build_round(spec, key)
+    sampled = sample_round(spec, key)
+    if not any(condition_may_hold(c, sampled.values, sampled.like) for c in claims):
+        return None
+    return run_round(sampled)
+
+
+def condition_may_hold(claim: Claim, values: Mapping[str, Tensor], like: Tensor) -> bool:
+    """False only when ``claim.when`` uses nothing but symbols of ``values`` that the run does not
+    change and is false on every instance (judged as ``compare`` judges it: an instance meets the
+    condition where it holds at all of its entries)."""
+    if claim.when is None:
+        return True
+    names = {s.name for s in sp.sympify(claim.when).free_symbols}
+    if not names <= set(values) - _RUN_SYMBOLS:
+        return True
+    mask = evaluate(claim.when, values, like)
+    return bool(mask.reshape(like.shape[0], -1).all(-1).any())
 
 
 def _round_data(key: RoundKey, problem: ProblemBatch | DistributionBatch, values: dict[str, Tensor],

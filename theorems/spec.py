@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 import sympy as sp
 
@@ -120,16 +120,19 @@ class Claim:
 
 @dataclass(frozen=True)
 class ProofStep:
-    """An algebraic step of the proof: ``lhs == rhs`` after substituting ``subs``."""
+    """An algebraic step of the proof: ``lhs == rhs`` after substituting ``subs``. A side that is
+    costly to build (e.g. a ``sympy.integrate``) may be given as a function of no arguments
+    returning it: it is then built when the step is verified, not when the catalog is imported."""
 
     description: str
-    lhs: sp.Expr
-    rhs: sp.Expr
+    lhs: sp.Expr | Callable[[], sp.Expr]
+    rhs: sp.Expr | Callable[[], sp.Expr]
     subs: Mapping[sp.Symbol, sp.Expr] = field(default_factory=dict)
 
     def verify(self) -> bool:
         """True when sympy proves lhs - rhs simplifies to 0."""
-        difference = (sp.sympify(self.lhs) - sp.sympify(self.rhs)).subs(dict(self.subs))
+        lhs, rhs = (side if isinstance(side, sp.Basic) or not callable(side) else side() for side in (self.lhs, self.rhs))
+        difference = (sp.sympify(lhs) - sp.sympify(rhs)).subs(dict(self.subs))
         return sp.simplify(difference) == 0
 
 

@@ -36,8 +36,8 @@ P3_1 = Spec(
     proof_steps=(
         ProofStep("interchanging differentiation and integration: d/dw E[exp(w z)] = E[d/dw exp(w z)] "
                   "for z ~ N(m, s^2)",
-                  sp.diff(sp.integrate(_loss * _density, (_z, -sp.oo, sp.oo)), _w),
-                  sp.integrate(sp.diff(_loss, _w) * _density, (_z, -sp.oo, sp.oo))),
+                  lambda: sp.diff(sp.integrate(_loss * _density, (_z, -sp.oo, sp.oo)), _w),
+                  lambda: sp.integrate(sp.diff(_loss, _w) * _density, (_z, -sp.oo, sp.oo))),
     ),
 )
 

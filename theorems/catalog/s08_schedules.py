@@ -49,7 +49,7 @@ S8_2 = Spec(
         ProofStep("uncorrelated p_t with E||p_t||^2 <= 4 sigma^2: sqrt(E||sum_t p_t||^2) <= sqrt(4 sigma^2 B) = 2 sigma sqrt(B)",
                   sp.sqrt(4 * sigma ** 2 * T), 2 * sigma * sp.sqrt(T)),
         ProofStep("sum_t sqrt(t) <= int_1^{B+1} sqrt(x) dx = 2/3 (B+1)^(3/2) - 2/3",
-                  sp.integrate(sp.sqrt(_x), (_x, 1, T + 1)), sp.Rational(2, 3) * (T + 1) ** sp.Rational(3, 2) - sp.Rational(2, 3)),
+                  lambda: sp.integrate(sp.sqrt(_x), (_x, 1, T + 1)), sp.Rational(2, 3) * (T + 1) ** sp.Rational(3, 2) - sp.Rational(2, 3)),
         ProofStep("at eta = 1/(2 H B): eta^2 H B^2 ||grad L(w1)|| = eta B/2 ||grad L(w1)||",
                   eta ** 2 * H * T ** 2 * _g, eta * T / 2 * _g, {eta: 1 / (2 * H * T)}),
         ProofStep("at eta = 1/(2 H B): 2 sigma eta sqrt(B) + 4 eta^2 H sigma B^(3/2) = 4 sigma eta sqrt(B)",

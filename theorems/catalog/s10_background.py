@@ -35,7 +35,7 @@ L10_2 = Spec(
                   sum((_F(b) - _F(a) for a, b in ((_S0, _S1), (_S1, _S2), (_S2, _S3))), sp.Integer(0)),
                   _F(_S3) - _F(_S0)),
         ProofStep("the corollary's integral: int_{eps^2}^{S} dx/x = log(S/eps^2)",
-                  sp.integrate(1 / _S0, (_S0, _eps ** 2, _total)), sp.log(_total / _eps ** 2)),
+                  lambda: sp.integrate(1 / _S0, (_S0, _eps ** 2, _total)), sp.log(_total / _eps ** 2)),
     ),
 )
 
