@@ -393,7 +393,7 @@ def _is_user_error(exc: BaseException) -> bool:
     return isinstance(exc, UsageError) or any((c.__module__, c.__qualname__) in _USER_ERRORS for c in type(exc).__mro__)
 
 
-class _Terminated(Exception):
+class _Terminated(BaseException):
     """SIGTERM, turned into an exception so that a report being written is not left half done."""
 
 
