@@ -71,18 +71,19 @@ def test_curvature_symbol_is_the_quadratic_form() -> None:
 
 
 def test_envelope_points_the_solve_does_not_pin_down_are_excluded_not_violations() -> None:
-    """Regression: on this Huber round (d = 5, H_env = G/10 far below H) the inner solve leaves one
-    point of instance 3 with a wide bracket, whose upper side read as a T5.3 violation. Such
-    points now get no certificate (NaN, ``env_certified`` 0) and their instance is outside the
-    claims' condition; the other 31 instances are still checked, and hold."""
+    """Regression: on a Huber round (d = 5) the inner solve left one point with a wide bracket,
+    whose upper side read as a T5.3 violation (CI found three). Such points get no certificate
+    (NaN, ``env_certified`` 0) and their instance is outside the claims' condition; the other 31
+    instances are still checked, and hold. (The round was found again by a search over seeds after
+    the families' draws changed: instance 26 of seed 81.)"""
     from theorems.catalog import CATALOG
     from theorems.rounds import RoundKey, build_round, evaluate_claim
 
     spec = CATALOG["T5.3"]
-    key = RoundKey("T5.3", "envelope", "huber", "exact", 4803072255329783555, 1, 5, 32, 128, "cpu", None)
+    key = RoundKey("T5.3", "envelope", "huber", "exact", 81, 1, 5, 32, 128, "cpu", None)
     data = build_round(spec, key)
     certified = data.values["env_certified"].reshape(32, -1).all(-1)
-    assert not bool(certified[3]) and int(certified.sum()) == 31
+    assert not bool(certified[26]) and int(certified.sum()) == 31
     for name in ("lipschitz", "smooth-corrected", "second-difference-corrected", "close"):
         outcome = evaluate_claim(spec.claim(name), data, 0.01, 1e-9, 1e-12)
         assert outcome.applicable == 31 and outcome.violation is None, name

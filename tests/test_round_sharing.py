@@ -2,7 +2,7 @@
 (issue 14, item 2), change no result.
 
 ``tests/data/round_sharing_before.json`` was produced by the OLD code, which built every round
-once per claim (main at f54bd7a, before this change), with
+once per claim (e2c3c5c, the last commit before this change), with
 ``tests/data/make_round_sharing_fixture.py``: ``check(...).as_dict()`` minus ``seconds``, and
 the counterexample files, of several results (conditions on the key, on the instances and on a
 free parameter; errata; pointwise, distribution and algorithm-override runs). The new code must

@@ -9,6 +9,7 @@ import pytest
 import sympy as sp
 import torch
 
+from algorithms import ProtocolError
 from algorithms.coupled import CommonRandomNumbers
 from problems import FAMILIES, ORACLES
 from theorems.catalog import CATALOG
@@ -41,7 +42,7 @@ def test_replay_reuses_the_recorded_samples_and_then_draws_fresh_ones() -> None:
     torch.testing.assert_close(oracle.sample(w), twin.sample(w))
     rest = crn.replay(w, 2)
     torch.testing.assert_close(rest - problem.grad(w), second - problem.grad(other), rtol=0, atol=1e-12)
-    with pytest.raises(ValueError, match="shared samples"):
+    with pytest.raises(ProtocolError, match="drew only"):
         crn.replay(w, 1)
 
 

@@ -275,7 +275,7 @@ def _writable_folder(path: str, option: str) -> None:
 def _run_kwargs(args: argparse.Namespace, variant: dict, device: str) -> dict:
     from theorems.sweep import validate_scheduler
     if args.scheduler:
-        validate_scheduler(args.scheduler)
+        validate_scheduler(args.scheduler, command_line=True)
     return dict(scheduler=args.scheduler, profile=args.profile, seed=args.seed, device=device,
                 families=args.family, claims=args.claim, **variant)
 

@@ -97,15 +97,18 @@ def _localize_counterexamples(result: CheckResult, check_kwargs: dict[str, Any])
                                                         profile, directory))
 
 
-def validate_scheduler(scheduler: str) -> None:
+def validate_scheduler(scheduler: str, command_line: bool = False) -> None:
     """Refuse, before any work, an address that names no reachable scheduler: ``local``,
-    ``local:N`` (N >= 1) or ``scheme://host:port`` with a port in 1..65535."""
+    ``local:N`` (N >= 1) or ``scheme://host:port`` with a port in 1..65535; from Python also
+    ``inproc://...`` (a scheduler in this process), which a command line cannot reach."""
     local = re.fullmatch(r"local(?::(\d+))?", scheduler)
     if local:
         if local.group(1) is not None and int(local.group(1)) < 1:
             raise SchedulerError(f"scheduler {scheduler!r}: needs at least one worker")
         return
     remote = re.fullmatch(r"(tcp|tls|ucx|ws|wss)://([^\s:/]+|\[[0-9a-fA-F:]+\]):(\d+)", scheduler)
+    if scheduler.startswith("inproc://") and not command_line:
+        return
     if scheduler.startswith("inproc://"):
         raise SchedulerError(f"scheduler {scheduler!r}: an inproc address names a scheduler inside one process, which "
                              "this command cannot reach; use local, local:N or tcp://host:port")

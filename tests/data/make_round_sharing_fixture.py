@@ -2,9 +2,10 @@
 the cases of tests/test_round_sharing.py, as a regression fixture.
 
 The stored fixture ``round_sharing_before.json`` was produced by this script run on the code
-BEFORE rounds were shared between claims (commit f54bd7a, one round per claim), from a clean
+BEFORE rounds were shared between claims (one round per claim; regenerated from e2c3c5c, the last per-claim commit, after the
+performance and certified-minimiser changes altered the random streams and rounding), from a clean
 export of that commit:
-    git archive f54bd7a | tar -x -C /tmp/old && cd /tmp/old
+    git archive e2c3c5c | tar -x -C /tmp/old && cd /tmp/old
     PYTHONPATH=/tmp/old OMP_NUM_THREADS=1 python <this worktree>/tests/data/make_round_sharing_fixture.py
 """
 from __future__ import annotations
