@@ -1,6 +1,7 @@
 """Parallel checks on Dask give exactly the serial verdicts and evidence (theorems/sweep.py)."""
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -61,3 +62,24 @@ def test_cli_rejects_a_malformed_scheduler(capsys) -> None:
     assert main(["check", "T5.8", "--scheduler", "nowhere", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown scheduler 'nowhere'" in err
+
+
+def test_worker_processes_give_the_serial_json(tmp_path) -> None:
+    """Issue 14, item 4: results spread over local processes (the CLI's default, --jobs = cores)
+    give the JSON of a serial run, counterexamples included, in the order asked for."""
+    kwargs = dict(profile=TINY, families=["quadratic-sc", "pseudo-huber"])
+    specs = [SPEC, CATALOG["T2.4"], BROKEN]
+    finished = []
+
+    def documents(results, folder):
+        text = json.dumps([{k: v for k, v in r.as_dict().items() if k != "seconds"} for r in results])
+        return json.loads(text.replace(str(folder), "FOLDER"))
+
+    parallel = run_checks(specs, jobs=2, on_result=lambda i, r: finished.append(i),
+                          counterexample_dir=tmp_path / "a", **kwargs)
+    serial = run_checks(specs, counterexample_dir=tmp_path / "b", **kwargs)
+    assert sorted(finished) == [1, 2, 3]
+    assert documents(parallel, tmp_path / "a") == documents(serial, tmp_path / "b")
+    assert parallel[-1].claims[0].verdict == "violated"
+    assert [p.read_text() for p in sorted((tmp_path / "a").iterdir())] == \
+        [p.read_text() for p in sorted((tmp_path / "b").iterdir())]

@@ -82,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="apply --algorithm/--option/--hyper only in this setting (repeatable; default every "
                             "setting that runs an algorithm, e.g. A3's with-replacement run too)")
         p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+        p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                       help="check N results at a time in worker processes, one torch thread each "
+                            f"(default: the {os.cpu_count() or 1} cores here; 1 runs them in this process)")
         p.add_argument("--scheduler", metavar="ADDRESS",
                        help="run the results in parallel on Dask: local, local:N (N worker processes here) "
                             "or a scheduler address such as tcp://host:8786")
@@ -273,11 +276,18 @@ def _writable_folder(path: str, option: str) -> None:
 
 
 def _run_kwargs(args: argparse.Namespace, variant: dict, device: str) -> dict:
+    """The keyword arguments of ``run_checks``; this process runs torch with one thread (on small
+    batched problems more threads only add synchronisation: issue 14)."""
+    import torch
+
     from theorems.sweep import validate_scheduler
     if args.scheduler:
         validate_scheduler(args.scheduler, command_line=True)
+    if args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: needs at least 1")
+    torch.set_num_threads(1)
     return dict(scheduler=args.scheduler, profile=args.profile, seed=args.seed, device=device,
-                families=args.family, claims=args.claim, **variant)
+                families=args.family, claims=args.claim, jobs=args.jobs, load=args.load, **variant)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -319,11 +329,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
     bar = None
     if not args.quiet:
         profile = PROFILES[args.profile]
-        total = sum(count_rounds(spec, profile, args.seed, device, args.family, args.claim) for spec in specs)
-        bar = ReportProgress(total, len(specs))
+        rounds = {spec.id: count_rounds(spec, profile, args.seed, device, args.family, args.claim) for spec in specs}
+        bar = ReportProgress(sum(rounds.values()), len(specs))
+        parallel = args.jobs > 1 or args.scheduler  # no per-round messages then: count a result's rounds at its end
     with staged_folder(out) as staging:
         results = run_checks(specs, progress=None if bar is None else bar.round,
-                             on_result=None if bar is None else lambda i, r: bar.result(i, _summary_line(r)),
+                             on_result=None if bar is None else
+                             lambda i, r: bar.result(i, _summary_line(r), rounds[r.spec.id] if parallel else 0),
                              counterexample_dir=staging / "counterexamples", **kwargs)
         errors = [r for r in results if isinstance(r, CheckError)]
         checked = [r for r in results if not isinstance(r, CheckError)]

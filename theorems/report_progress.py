@@ -52,8 +52,10 @@ class ReportProgress:
         self._message = message
         self._draw()
 
-    def result(self, index: int, line: str) -> None:
-        """Result ``index`` (1-based) finished; ``line`` summarises it."""
+    def result(self, index: int, line: str, rounds: int = 0) -> None:
+        """Result ``index`` (1-based) finished; ``line`` summarises it; ``rounds`` rounds are
+        counted now (a parallel run reports no single rounds)."""
+        self.done += rounds
         text = f"[{index}/{self.total_results}] {line}"
         if self.interactive:
             self.stream.write("\r\033[K" + text + "\n")

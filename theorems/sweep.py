@@ -53,14 +53,31 @@ class SchedulerError(ValueError):
     """The scheduler address is malformed or Dask is not installed."""
 
 
+def _start_worker(modules: Sequence[str]) -> None:
+    """A worker process: one torch thread (the processes share the cores), and the user's
+    ``--load`` and THEORYCHECK_FAMILIES modules imported as in the parent."""
+    import torch
+
+    from problems import user_family_modules
+    from theorems.loading import load_module
+
+    torch.set_num_threads(1)
+    for module in [*user_family_modules(), *modules]:
+        load_module(module)
+
+
 def run_checks(specs: Sequence[Spec], *, scheduler: str | None = None,
                on_result: Callable[[int, CheckResult | CheckError], None] | None = None,
-               progress: Callable[[str], None] | None = None,
+               progress: Callable[[str], None] | None = None, jobs: int = 1, load: Sequence[str] = (),
                **check_kwargs: Any) -> list[CheckResult | CheckError]:
     """``check(spec, **check_kwargs)`` for every spec, in order; ``on_result(i, result)`` is called
     as each finishes (i is 1-based, in completion order when distributed). ``progress`` receives
     per-round messages in a serial run only. A result whose check raises one of ``RESULT_ERRORS``
-    gives a ``CheckError`` and the others are still checked."""
+    gives a ``CheckError`` and the others are still checked. ``jobs`` > 1 spreads the results over
+    that many worker processes on this machine (each with one torch thread; ``load`` names modules
+    they import first, like ``--load``); the results are the same as a serial run's."""
+    if scheduler is None and jobs > 1 and len(specs) > 1:
+        return _run_processes(specs, min(jobs, len(specs)), on_result, load, check_kwargs)
     if scheduler is None:
         results: list[CheckResult | CheckError] = []
         for i, spec in enumerate(specs, 1):
@@ -82,6 +99,24 @@ def run_checks(specs: Sequence[Spec], *, scheduler: str | None = None,
             if on_result is not None:
                 on_result(done, result)
     return [results_by_id[spec.id] for spec in specs]
+
+
+def _run_processes(specs: Sequence[Spec], jobs: int,
+                   on_result: Callable[[int, CheckResult | CheckError], None] | None,
+                   load: Sequence[str], check_kwargs: dict[str, Any]) -> list[CheckResult | CheckError]:
+    """The results checked in ``jobs`` fresh (spawned) processes, returned in the order of ``specs``."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    by_index: dict[int, CheckResult | CheckError] = {}
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(tuple(load),)) as pool:
+        futures = {pool.submit(_guarded, spec, **check_kwargs): i for i, spec in enumerate(specs)}
+        for done, future in enumerate(as_completed(futures), 1):
+            by_index[futures[future]] = future.result()
+            if on_result is not None:
+                on_result(done, by_index[futures[future]])
+    return [by_index[i] for i in range(len(specs))]
 
 
 def _localize_counterexamples(result: CheckResult, check_kwargs: dict[str, Any]) -> None:
