@@ -101,6 +101,26 @@ def run_checks(specs: Sequence[Spec], *, scheduler: str | None = None,
     return [results_by_id[spec.id] for spec in specs]
 
 
+def _reference(spec: Spec) -> str | Spec:
+    """What a worker is sent: a catalog result's id (its spec may hold lazily built proof steps,
+    which do not pickle), any other spec itself."""
+    from theorems.catalog import CATALOG
+    return spec.id if CATALOG.get(spec.id) is spec else spec
+
+
+def _check_in_worker(reference: str | Spec, **check_kwargs: Any) -> CheckResult | CheckError:
+    """``_guarded`` in a worker; the result goes back with ``spec`` replaced by ``reference``."""
+    from theorems.catalog import CATALOG
+    result = _guarded(CATALOG[reference] if isinstance(reference, str) else reference, **check_kwargs)
+    result.spec = reference
+    return result
+
+
+def _resolve(result: CheckResult | CheckError, spec: Spec) -> CheckResult | CheckError:
+    result.spec = spec
+    return result
+
+
 def _run_processes(specs: Sequence[Spec], jobs: int,
                    on_result: Callable[[int, CheckResult | CheckError], None] | None,
                    load: Sequence[str], check_kwargs: dict[str, Any]) -> list[CheckResult | CheckError]:
@@ -111,9 +131,9 @@ def _run_processes(specs: Sequence[Spec], jobs: int,
     by_index: dict[int, CheckResult | CheckError] = {}
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(tuple(load),)) as pool:
-        futures = {pool.submit(_guarded, spec, **check_kwargs): i for i, spec in enumerate(specs)}
+        futures = {pool.submit(_check_in_worker, _reference(spec), **check_kwargs): i for i, spec in enumerate(specs)}
         for done, future in enumerate(as_completed(futures), 1):
-            by_index[futures[future]] = future.result()
+            by_index[futures[future]] = _resolve(future.result(), specs[futures[future]])
             if on_result is not None:
                 on_result(done, by_index[futures[future]])
     return [by_index[i] for i in range(len(specs))]
