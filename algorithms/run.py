@@ -97,6 +97,7 @@ def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizo
     outer = torch.is_grad_enabled()
     tracked = outer and not differentiable and bool(fields) and problem.loss(problem.w1[:, None, :]).requires_grad
     recorder = _Recorder(problem, fields, horizon, replicas, reuse=not tracked)
+    dtype = w.dtype
     with torch.set_grad_enabled(differentiable and outer):
         recorder.add(w if fresh else w.clone())
         for t in range(1, horizon + 1):
@@ -106,7 +107,7 @@ def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizo
                 queried = first_calls.start()
             stepped, result = w, step(w, state, queried, t)
             well_formed = type(result) is tuple and len(result) == 2 and isinstance(result[0], Tensor)
-            if well_formed and result[0].shape == shape:
+            if well_formed and result[0].shape == shape and result[0].dtype == dtype:
                 w, state = result
             else:
                 w, state = _unpack(result, shape, t)
@@ -270,4 +271,7 @@ def _unpack(result: object, shape: tuple[int, int, int], t: int) -> tuple[Tensor
         raise ProtocolError(f"step must return the iterate as a torch.Tensor; at t={t} got {type(w).__name__}")
     if tuple(w.shape) != shape:
         raise ProtocolError(f"step returned an iterate of shape {tuple(w.shape)}, expected {shape} (B, R, d)")
+    if not w.is_floating_point():
+        raise ProtocolError(f"step returned an iterate of dtype {w.dtype} at t={t}; iterates must be real floating "
+                            "point (an integer iterate truncates, and the truncation would read as a violation)")
     return w, state

@@ -165,3 +165,27 @@ def test_an_interrupted_report_leaves_the_previous_report_whole(tmp_path, sig, c
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report"]
     assert sorted(p.name for p in out.iterdir()) == ["report.json"]
     assert json.loads((out / "report.json").read_text()) == {"earlier": True}
+
+
+INTEGER_GD = '''
+import torch
+from algorithms import GD
+
+class IntegerGD:
+    """Gradient descent whose iterate is returned as int64 (truncated)."""
+    def __init__(self, eta):
+        self.inner = GD(eta)
+    def init(self, w1):
+        return self.inner.init(w1)
+    def step(self, w, state, oracle, t):
+        w, state = self.inner.step(w, state, oracle, t)
+        return w.to(torch.int64), state
+'''
+
+
+def test_an_integer_iterate_is_refused_not_read_as_a_violation(tmp_path, monkeypatch, capsys) -> None:
+    (tmp_path / "integer_gd.py").write_text(INTEGER_GD)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["check", "T5.8", "--algorithm", "integer_gd:IntegerGD", "--quiet"]) == 2
+    assert "dtype torch.int64" in one_line(capsys)
