@@ -178,3 +178,27 @@ def test_report_command_is_quiet_off_a_terminal(monkeypatch, tmp_path, capsys) -
     assert len(err.splitlines()) == len(CATALOG)
     run = json.loads((tmp_path / "report.json").read_text())[0]["run"]
     assert run["profile"] == "quick" and "torch" in run["versions"] and "--family=quadratic-sc" in run["command"]
+
+
+def test_expectation_tightness_is_ranked_by_its_confidence_interval_and_shown_with_it() -> None:
+    """Issue 15: an expectation claim whose point estimate is 1.39 from few replicas (CI 0.51 to
+    2.27) is not listed as the tightest bound; a sure claim at 0.99 is, and the CI is printed."""
+    from theorems.catalog import CATALOG
+    from theorems.checker import CheckResult, ClaimResult
+    from theorems.report import render_markdown, summary
+    from theorems.rounds import Evidence, RoundKey
+
+    key = RoundKey("P7.1", "s", "quadratic-sc", "gaussian", 0, 4, 2, 8, 16, "cpu", None)
+
+    def claim(name: str, kind: str, tightness: float, lower: float | None, upper: float | None) -> ClaimResult:
+        evidence = Evidence(key, 0, None, tightness, 1.0, tightness, False, 0.5, lower, upper)
+        return ClaimResult("P7.1", name, kind, "", verdict="holds", instances=8, worst=evidence)
+
+    result = CheckResult(CATALOG["P7.1"], [claim("noisy", "expect", 1.39, 0.51, 2.27),
+                                           claim("sure", "sure", 0.99, None, None),
+                                           claim("steady", "expect", 0.95, 0.94, 0.96)], [], 0.0, "quick", None)
+    info = summary([result], extremes=1)
+    assert [row.claim.name for row in info["tightest"]] == ["sure"]
+    assert [row.claim.name for row in info["loosest"]] == ["noisy"]
+    text = render_markdown([result], {}, {})
+    assert "CI 0.51 to 2.27" in text and "CI 0.94 to 0.96" in text

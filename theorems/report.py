@@ -110,11 +110,33 @@ def summary(results: Sequence[CheckResult], extremes: int = 3) -> dict[str, Any]
         if row.claim.verdict not in VERDICTS:
             counts[row.claim.verdict] += 1
     holding = sorted((row for row in rows if row.claim.verdict == "holds" and _finite(row.claim.tightness)),
-                     key=lambda row: row.claim.tightness)
+                     key=lambda row: _rank(row.claim))
     steps = [ok for r in results for _, ok in r.proof_steps]
     return {"results": len(results), "claims": len(rows), "counts": counts,
             "proof_steps": len(steps), "proof_steps_verified": sum(steps),
             "tightest": list(reversed(holding[-extremes:])), "loosest": holding[:extremes]}
+
+
+def _interval(claim: Any) -> tuple[float, float] | None:
+    """The confidence interval of an expectation claim's worst tightness, when it has one."""
+    e = claim.violation or claim.worst
+    if claim.kind != "expect" or e is None or not (_finite(e.lower) and _finite(e.upper)):
+        return None
+    return e.lower, e.upper
+
+
+def _rank(claim: Any) -> float:
+    """What the tightest / loosest lists sort by: the tightness, or for an expectation claim the
+    lower end of its confidence interval (a point estimate above 1 from a few replicas does not
+    make a bound look tighter than it is proven to be)."""
+    interval = _interval(claim)
+    return claim.tightness if interval is None else interval[0]
+
+
+def _tightness_text(claim: Any) -> str:
+    """The tightness, with its confidence interval for an expectation claim."""
+    interval = _interval(claim)
+    return _fmt(claim.tightness) + ("" if interval is None else f" (CI {_fmt(interval[0])} to {_fmt(interval[1])})")
 
 
 def _fmt(x: float | None, digits: int = 4) -> str:
@@ -239,7 +261,7 @@ def render_markdown(results: Sequence[CheckResult], settings: Mapping[str, Any],
     for title, key in (("Tightest bounds", "tightest"), ("Loosest bounds", "loosest")):
         if info[key]:
             lines += [f"**{title}** (claims that hold): " + "; ".join(
-                f"[{md(row.label)}](#{_anchor(row.result.spec.id)}) {_fmt(row.claim.tightness)}" for row in info[key]), ""]
+                f"[{md(row.label)}](#{_anchor(row.result.spec.id)}) {_tightness_text(row.claim)}" for row in info[key]), ""]
     lines += ["**Run settings**", "", "| setting | value |", "|---|---|"]
     for k, v in settings.items():
         if k != "versions" and v is not None:
@@ -253,7 +275,7 @@ def render_markdown(results: Sequence[CheckResult], settings: Mapping[str, Any],
               "|---|---|---|---|---:|---:|---|---|"]
     for row in _rows(results):
         lines.append(f"| [{md(row.result.spec.id)}](#{_anchor(row.result.spec.id)}) | {md(row.claim.name)} | "
-                     f"{md(row.claim.kind)} | **{md(row.claim.verdict)}** | {_fmt(row.claim.tightness)} | "
+                     f"{md(row.claim.kind)} | **{md(row.claim.verdict)}** | {md(_tightness_text(row.claim))} | "
                      f"{row.claim.instances} | {md(_where(row))} | {md(row.claim.search)} |")
     lines.append("")
     errata = _errata(results)
@@ -425,7 +447,7 @@ proof steps verified by sympy.</p>
     for title, key in (("Tightest bounds", "tightest"), ("Loosest bounds", "loosest")):
         if info[key]:
             parts.append(f"<p><b>{title}</b> (claims that hold): " + "; ".join(
-                f'<a href="#{esc(_anchor(row.result.spec.id))}">{esc(row.label)}</a> {_fmt(row.claim.tightness)}'
+                f'<a href="#{esc(_anchor(row.result.spec.id))}">{esc(row.label)}</a> {esc(_tightness_text(row.claim))}'
                 for row in info[key]) + "</p>")
     parts.append("<table><tr><th colspan=2>Run settings</th></tr>")
     for k, v in settings.items():
@@ -440,7 +462,7 @@ proof steps verified by sympy.</p>
     for row in _rows(results):
         parts.append(f'<tr><td><a href="#{esc(_anchor(row.result.spec.id))}">{esc(row.result.spec.id)}</a></td>'
                      f"<td>{esc(row.claim.name)}</td><td>{esc(row.claim.kind)}</td><td>{_badge(row.claim.verdict)}</td>"
-                     f'<td class="num">{_fmt(row.claim.tightness)}</td><td class="num">{row.claim.instances}</td>'
+                     f'<td class="num">{esc(_tightness_text(row.claim))}</td><td class="num">{row.claim.instances}</td>'
                      f"<td>{esc(_where(row))}</td><td>{esc(row.claim.search)}</td></tr>")
     parts.append("</table>")
     errata = _errata(results)
