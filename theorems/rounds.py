@@ -118,8 +118,13 @@ def combinations(spec: Spec, setting: Setting, families: Iterable[str] | None = 
 
 
 def horizons(setting: Setting, profile: Profile) -> tuple[int, ...]:
-    """The horizons T a setting runs at (a pointwise lemma has none: T = 1)."""
-    return (1,) if setting.pointwise else profile.horizons
+    """The horizons T a setting runs at (a pointwise lemma has none: T = 1); a setting with a
+    schedule (a hyper-parameter that depends on t) also runs at the profile's schedule horizons."""
+    if setting.pointwise:
+        return (1,)
+    if any(S.t in sp.sympify(e).free_symbols for e in setting.hyper.values()):
+        return profile.horizons + tuple(T for T in profile.schedule_horizons if T not in profile.horizons)
+    return profile.horizons
 
 
 def round_key(spec: Spec, setting: Setting, combo: tuple[str, str], seed: int, horizon: int, dim: int,
