@@ -5,8 +5,11 @@ The stored fixture ``round_sharing_before.json`` was produced by this script run
 BEFORE rounds were shared between claims (one round per claim; regenerated from e2c3c5c, the last per-claim commit, after the
 performance and certified-minimiser changes altered the random streams and rounding), from a clean
 export of that commit:
-    git archive e2c3c5c | tar -x -C /tmp/old && cd /tmp/old
-    PYTHONPATH=/tmp/old OMP_NUM_THREADS=1 python <this worktree>/tests/data/make_round_sharing_fixture.py
+    git archive e2c3c5c | tar -x -C /tmp/old
+    cp theorems/profiles.py /tmp/old/theorems/      # a Profile field added since (schedule horizons)
+    rm -r /tmp/old/theorems/catalog/errata && cp -r theorems/catalog/errata /tmp/old/theorems/catalog/
+    cd /tmp/old && PYTHONPATH=/tmp/old OMP_NUM_THREADS=1 python <this checkout>/tests/data/make_round_sharing_fixture.py
+(the errata witnesses, regenerated since, are data the checks read, not the round engine).
 """
 from __future__ import annotations
 
