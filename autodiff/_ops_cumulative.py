@@ -70,14 +70,21 @@ def _cumsum_vjp(g: Any, ans: Any, x: Any, axis: int) -> Any:
 _cumsum = Primitive("cumsum", lambda x, axis: np.cumsum(x, axis=axis), (_cumsum_vjp,))
 
 
+def _scan_axis(name: str, a: Variable, axis: int | None, dtype: Any) -> tuple[Variable, int]:
+    """A running scan's operand and axis as numpy reads them: the flattened array when ``axis``
+    is None, a negative axis counted from the end; ``dtype`` must keep floating values."""
+    _check_dtype(name, dtype)
+    if axis is None:
+        a, axis = ravel(a), 0
+    (axis,) = normalize_axis_tuple(axis, a.ndim)
+    return a, axis
+
+
 def cumsum(a: Any, axis: int | None = None, dtype: Any = None) -> Any:
     """numpy.cumsum; the VJP is the reversed running sum of the cotangent."""
     if not isinstance(a, Variable):
         return np.cumsum(a, axis=axis, dtype=dtype)
-    _check_dtype("cumsum", dtype)
-    if axis is None:
-        a, axis = ravel(a), 0
-    (axis,) = normalize_axis_tuple(axis, a.ndim)
+    a, axis = _scan_axis("cumsum", a, axis, dtype)
     return _cumsum(a, axis=axis)
 
 
@@ -85,10 +92,7 @@ def cumprod(a: Any, axis: int | None = None, dtype: Any = None) -> Any:
     """numpy.cumprod as a Hillis-Steele scan of multiplications (exact with zeros)."""
     if not isinstance(a, Variable):
         return np.cumprod(a, axis=axis, dtype=dtype)
-    _check_dtype("cumprod", dtype)
-    if axis is None:
-        a, axis = ravel(a), 0
-    (axis,) = normalize_axis_tuple(axis, a.ndim)
+    a, axis = _scan_axis("cumprod", a, axis, dtype)
     nd = a.ndim
     y = _last(a, axis)
     n = y.shape[-1]
