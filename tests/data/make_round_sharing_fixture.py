@@ -8,6 +8,7 @@ export of that commit:
     git archive e2c3c5c | tar -x -C /tmp/old
     cp theorems/profiles.py /tmp/old/theorems/      # a Profile field added since (schedule horizons)
     rm -r /tmp/old/theorems/catalog/errata && cp -r theorems/catalog/errata /tmp/old/theorems/catalog/
+    cp algorithms/sgd.py /tmp/old/algorithms/       # SGD's update fused into one call since (rounding)
     cd /tmp/old && PYTHONPATH=/tmp/old OMP_NUM_THREADS=1 python <this checkout>/tests/data/make_round_sharing_fixture.py
 (the errata witnesses, regenerated since, are data the checks read, not the round engine).
 """
