@@ -85,15 +85,12 @@ class Quadratic:
         hessian = (hessian + hessian.transpose(-1, -2)) / 2  # exactly symmetric: u A = (A u)^T
         shift = w_star[:, None, :]
 
-        def times_hessian(u: Tensor) -> Tensor:  # u A, with bmm directly for (B, R, d): no matmul overhead
-            return torch.bmm(u, hessian) if u.dim() == 3 else u @ hessian
-
-        def grad(w: Tensor) -> Tensor:
-            return times_hessian(w - shift)
+        def grad(w: Tensor) -> Tensor:  # (w - w*) A, with bmm directly for (B, R, d): no matmul overhead
+            return torch.bmm(w - shift, hessian) if w.dim() == 3 else (w - shift) @ hessian
 
         def fused(w: Tensor) -> tuple[Tensor, Tensor]:
             u = w - shift
-            g = times_hessian(u)
+            g = torch.bmm(u, hessian) if u.dim() == 3 else u @ hessian
             return 0.5 * torch.linalg.vecdot(u, g) + Lstar[:, None], g
 
         def loss_given_grad(w: Tensor, g: Tensor) -> Tensor:

@@ -2,8 +2,6 @@
 adapter against built-in SGD and a hand-written heavy ball, and the trace ``run`` records."""
 from __future__ import annotations
 
-from fractions import Fraction
-
 import math
 
 import pytest
@@ -12,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import algorithms
+from floating_point import assert_rounded_descent
 from algorithms import GD, SGD, MinibatchSGD, ProtocolError, run, torch_optimizer
 from problems import BoundOracle, CosineWells, Exact, GaussianNoise, ProblemBatch, PseudoHuber, Quadratic
 
@@ -144,17 +143,8 @@ def test_gd_with_exact_oracle_is_w_minus_eta_grad(seed: int, d: int, k: int) -> 
     w = p.w1[:, None, :].expand(-1, 2, -1).clone()
     ws = iterates(GD(eta=eta), w, o.sample, 4)
     for t in range(4):
-        _assert_rounded_descent(ws[t + 1], ws[t], eta.expand_as(ws[t]), p.grad(ws[t]))
+        assert_rounded_descent(ws[t + 1], ws[t], eta.expand_as(ws[t]), p.grad(ws[t]))
 
-
-def _assert_rounded_descent(new: torch.Tensor, w: torch.Tensor, eta: torch.Tensor, g: torch.Tensor) -> None:
-    """Each coordinate of ``new`` is w - eta g rounded to a double once (the multiply and add fused,
-    as CPU vector lanes do) or twice (eta g rounded first, as a scalar tail does), computed exactly
-    with fractions: the two floating-point evaluations of w - eta g, nothing else."""
-    for n, x, e, y in zip(new.flatten().tolist(), w.flatten().tolist(), eta.flatten().tolist(), g.flatten().tolist()):
-        once = float(Fraction(x) - Fraction(e) * Fraction(y))
-        twice = float(Fraction(x) - Fraction(e * y))
-        assert n in (once, twice), f"{n!r} is neither {once!r} nor {twice!r} (w={x!r}, eta={e!r}, g={y!r})"
 
 
 # ---------------------------------------------------------------------------------------------

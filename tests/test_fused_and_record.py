@@ -13,6 +13,7 @@ from scipy import stats
 
 import theorems.rounds as rounds
 from algorithms import FIELDS, GD, run, run_in_chunks
+from algorithms.sgd import descend
 from problems import FAMILIES, Exact, FiniteSumSampling, GaussianNoise, StateDependentNoise, TimeVaryingNoise
 from problems.oracles import FiniteSumSampler
 from theorems.catalog import CATALOG
@@ -131,7 +132,7 @@ def test_trace_is_the_iterates_measured_one_by_one(blocks, family: str) -> None:
     w = problem.w1[:, None, :].expand(4, 2, 3).clone()
     ws = [w]
     for _ in range(T):
-        w = w - eta * problem.grad(w)
+        w = descend(w, eta, problem.grad(w))  # GD's own update (its rounding is tested in test_algorithms)
         ws.append(w)
     W = torch.stack(ws, 2)
     assert torch.equal(trace.last_iterate, ws[-1])
