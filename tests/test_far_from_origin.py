@@ -18,7 +18,8 @@ from theorems.checker import check
 
 F64 = torch.float64
 #: The families translated by the shift (parametric ones are rebuilt from translated parameters).
-SHIFTED = ("huber", "pseudo-huber", "log-cosh", "cosine-wells", "piecewise-quadratic", "log-cosh-l2")
+SHIFTED = ("huber", "pseudo-huber", "log-cosh", "cosine-wells", "piecewise-quadratic", "log-cosh-l2", "quadratic-sc",
+           "quadratic-convex")
 
 
 class WeightDecayGD:

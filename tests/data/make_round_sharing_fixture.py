@@ -9,6 +9,7 @@ export of that commit:
     cp theorems/profiles.py /tmp/old/theorems/      # a Profile field added since (schedule horizons)
     rm -r /tmp/old/theorems/catalog/errata && cp -r theorems/catalog/errata /tmp/old/theorems/catalog/
     cp algorithms/sgd.py /tmp/old/algorithms/       # SGD's update fused into one call since (rounding)
+    cp problems/quadratic.py /tmp/old/problems/     # quadratics translated far from the origin since
     cd /tmp/old && PYTHONPATH=/tmp/old OMP_NUM_THREADS=1 python <this checkout>/tests/data/make_round_sharing_fixture.py
 (the errata witnesses, regenerated since, are data the checks read, not the round engine).
 """
