@@ -13,7 +13,7 @@ from algorithms import SGD
 from problems import FAMILIES
 from problems.strategies import instances
 from theorems import CATALOG
-from theorems.checker import check
+from theorems.engine.checker import check
 
 F64 = torch.float64
 #: The families translated by the shift (parametric ones are rebuilt from translated parameters).
