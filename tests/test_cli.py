@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_cli(args: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """``python -m theorems *args`` from ``cwd``, with this checkout's ``theorems`` (not an installed one)."""
     return subprocess.run([sys.executable, "-m", "theorems", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=600)
+                          timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
 def test_list_json_has_the_stable_fields(capsys) -> None:
