@@ -4,8 +4,9 @@ A round draws B finite distributions of K = T + 1 atoms in R^d from a generator 
 ``problems.DISTRIBUTIONS`` (the round key's ``family``) and, when the result needs one, a
 function chosen by the round's seed among those the key's ``oracle`` slot admits (``functions``):
 a convex problem family's loss for Jensen (slot ``cvx``), a non-increasing function of
-``problems.decreasing`` for Lemma 10.2 (slot ``decreasing``), or ``none``. Every symbol of ``theorems.language.symbols.DISTRIBUTION`` is then an exact
-weighted sum over the atoms, so the claims are sure: no Monte Carlo error, no false alarms.
+``problems.decreasing`` for Lemma 10.2 (slot ``decreasing``), or ``none``. Every symbol of
+``theorems.language.symbols.DISTRIBUTION`` is then an exact weighted sum over the atoms, so the
+claims are sure: no Monte Carlo error, no false alarms.
 """
 from __future__ import annotations
 
