@@ -119,6 +119,8 @@ def hyper_expressions(spec: Spec, setting: Setting, key: RoundKey) -> dict[str, 
 
 
 def deterministic(setting: Setting, key: RoundKey) -> bool:
+    """Whether the round's run has no randomness to average (an algorithm with the exact oracle),
+    so it runs one replica."""
     return not setting.pointwise and key.oracle == "exact"
 
 

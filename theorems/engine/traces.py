@@ -22,6 +22,9 @@ Tensor = torch.Tensor
 def trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemBatch, oracle: BoundOracle,
                   values: dict[str, Tensor], like: Tensor, generator: torch.Generator,
                   differentiable: bool = False) -> dict[str, Tensor]:
+    """Run the setting's algorithm (or its coupled pair) on the sampled batch with the round's
+    hyper-parameters and return the trace symbols its claims use (theorems.language.symbols.TRACE,
+    COUPLED, NOISE_VARIANCE), each broadcastable to (B, R, K)."""
     hyper: dict[str, Any] = {}
     for name, expr in hyper_expressions(spec, setting, key).items():
         if name in values:
