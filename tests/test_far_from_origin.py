@@ -14,7 +14,7 @@ from floating_point import assert_rounded_descent
 from problems import FAMILIES
 from problems.strategies import instances
 from theorems import CATALOG
-from theorems.checker import check
+from theorems.engine.checker import check
 
 F64 = torch.float64
 #: The families translated by the shift (parametric ones are rebuilt from translated parameters).

@@ -6,7 +6,7 @@ BEFORE rounds were shared between claims (one round per claim; regenerated from 
 performance and certified-minimiser changes altered the random streams and rounding), from a clean
 export of that commit:
     git archive e2c3c5c | tar -x -C /tmp/old
-    cp theorems/profiles.py /tmp/old/theorems/      # a Profile field added since (schedule horizons)
+    cp theorems/engine/profiles.py /tmp/old/theorems/      # a Profile field added since (schedule horizons)
     rm -r /tmp/old/theorems/catalog/errata && cp -r theorems/catalog/errata /tmp/old/theorems/catalog/
     cp algorithms/sgd.py /tmp/old/algorithms/       # SGD's update fused into one call since (rounding)
     cp problems/quadratic.py /tmp/old/problems/     # quadratics translated far from the origin since
@@ -25,8 +25,8 @@ from typing import Any
 import torch
 
 from theorems.catalog import CATALOG
-from theorems.checker import check
-from theorems.profiles import Profile
+from theorems.engine.checker import check
+from theorems.engine.profiles import Profile
 
 FIXTURE = Path(__file__).with_name("round_sharing_before.json")
 #: small budget, but every horizon of the quick profile (E7.3's condition B >= T fails at T = 64)
