@@ -18,7 +18,7 @@ P7_1 = Spec(
     statement=("In Algorithm 6, suppose E||grad l(w, z) - grad L(w)||^2 <= sigma^2 for all w. Then "
                "E||g_t - grad L(w_t)||^2 <= sigma^2 / B."),
     assumptions=frozenset({"var"}),
-    settings=(Setting("points", "pointwise", noise=("gaussian", "sphere"), minibatch=_SIZES),),
+    settings=(Setting("points", "pointwise", noise=("gaussian", "sphere"), minibatch=_SIZES, min_replicas=1024),),
     claims=(
         Claim("minibatch-variance", "expect", noise_sq_w, sigma ** 2 / B, "points",
               "E||g - grad L(w)||^2 <= sigma^2/B for the mean g of B independent stochastic gradients at w"),

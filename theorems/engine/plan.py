@@ -79,12 +79,13 @@ def round_key(spec: Spec, setting: Setting, combo: tuple[str, str], seed: int, h
               profile: Profile, device: str, algorithm: str | None = None, options: Mapping[str, Any] | None = None,
               hyper: Mapping[str, str] | None = None) -> RoundKey:
     """The key of one round; replicas only where there is randomness to average (a pointwise
-    draw or a stochastic oracle), and no algorithm override where the setting runs none."""
+    draw or a stochastic oracle; the profile's, or the setting's ``min_replicas`` if more), and no
+    algorithm override where the setting runs none."""
     family, oracle = combo
     stochastic = setting.pointwise or (setting.runs_algorithm and oracle != "exact")
     runs = setting.runs_algorithm
     return RoundKey(spec.id, setting.name, family, oracle, seed, horizon, dim, profile.batch_size,
-                    profile.replicas if stochastic else 1, device, algorithm if runs else None,
+                    max(profile.replicas, setting.min_replicas) if stochastic else 1, device, algorithm if runs else None,
                     dict(options or {}) if runs else {}, dict(hyper or {}) if runs else {})
 
 def minibatch_size(setting: Setting, key: RoundKey) -> int:

@@ -65,7 +65,9 @@ class Setting:
     sizes: each round draws one, passes it to the algorithm as ``batch_size`` and binds the
     symbol ``B`` to it (pointwise settings average that many oracle draws in ``noise_sq_w``); a
     size is a positive integer or a sympy expression of the horizon T (e.g. ``T``: B = T).
-    ``coupled``: a second run to compare with (``Coupled``)."""
+    ``coupled``: a second run to compare with (``Coupled``). ``min_replicas``: at least this many
+    replicas per instance in every profile, for an expectation attained with equality (an identity
+    such as Proposition 7.1), whose estimates must be precise enough to sit near their bound."""
 
     name: str
     algorithm: str
@@ -74,6 +76,7 @@ class Setting:
     noise: tuple[str, ...] = ("exact",)
     minibatch: tuple[int | sp.Expr, ...] = ()
     coupled: Coupled | None = None
+    min_replicas: int = 1
 
     @property
     def pointwise(self) -> bool:
@@ -184,6 +187,8 @@ def _validate(spec: Spec) -> None:
         if s.distribution and (s.minibatch or tuple(s.noise) != ("exact",)):
             fail(f"setting {s.name!r} is a distribution setting: its expectations are exact sums, so it takes "
                  "no oracles and no minibatch sizes")
+        if not (isinstance(s.min_replicas, int) and not isinstance(s.min_replicas, bool) and s.min_replicas >= 1):
+            fail(f"setting {s.name!r}: min_replicas must be a positive integer, got {s.min_replicas!r}")
         bad_noise = set(s.noise) - set(ORACLES)
         if bad_noise:
             fail(f"setting {s.name!r} names unknown oracles {sorted(bad_noise)}; use {sorted(ORACLES)}")
