@@ -17,8 +17,9 @@ iterate for iterate on the same samples):
 
 - ``SGD(lr=eta, momentum=1 - alpha, dampening=1 - alpha)``: torch's buffer b_1 = g_1,
   b_t = (1 - alpha) b_{t-1} + alpha g_t is m_t itself, so the iterates are Algorithm 16's;
-- ``SGD(lr=eta/alpha, momentum=1 - alpha)`` (dampening 0, torch's default): b_t = m_t/alpha for the
-  buffer started at m_0 = 0 (``buffer_start="zero"``: m_1 = alpha g_1), so w_{t+1} = w_t - eta m_t.
+- ``SGD(lr=alpha eta, momentum=1 - alpha)`` (dampening 0, torch's default): b_t = g_t + (1 - alpha) b_{t-1}
+  with b_1 = g_1 is m_t/alpha for the buffer started at m_0 = 0 (``buffer_start="zero"``: m_1 =
+  alpha g_1), so lr b_t = eta m_t and w_{t+1} = w_t - eta m_t.
 """
 from __future__ import annotations
 
