@@ -132,10 +132,10 @@ def violated(spec_id: str, claim, family: str, oracle: str, horizon: int, dim: i
 #: (result, claim, family, oracle, T, the too-small bound as a function of the claim's bound)
 TOO_SMALL = [
     # progress: with a small eps_t the step gains about eta ||grad||^2, not only eta/4 of it
-    ("L20.1", "one-step-progress-surely", "quadratic-sc", "gaussian", 16, lambda b: b - eta * grad_sq_t),
-    ("L20.1", "one-step-progress", "quadratic-sc", "gaussian", 16, lambda b: b - eta * grad_sq_t),
+    ("L20.1", "one-step-progress-surely", "quadratic-sc", "time-varying", 16, lambda b: b - eta * grad_sq_t),
+    ("L20.1", "one-step-progress", "quadratic-sc", "time-varying", 16, lambda b: b - eta * grad_sq_t),
     # without the noise term: at the noise floor E||eps_t||^2 no longer drops, so 3 eta/4 E||eps_t||^2 > 0 remains
-    ("L20.2", "recursion", "quadratic-sc", "gaussian", 64, lambda b: b - 6 * sp.sqrt(3) * H * eta ** 2 * sigma ** 2),
+    ("L20.2", "recursion", "quadratic-sc", "time-varying", 64, lambda b: b - 6 * sp.sqrt(3) * H * eta ** 2 * sigma ** 2),
     ("T20.3", "mean-grad-sq", "quadratic-sc", "gaussian", 16, lambda b: b / 100),
     ("T20.3", "mean-grad-sq-eta-alpha/(8H)", "quadratic-sc", "gaussian", 16, lambda b: b / 400),
     ("T20.3", "mean-grad-sq-alpha-below-half", "quadratic-sc", "gaussian", 64, lambda b: b / 100),

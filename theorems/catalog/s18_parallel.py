@@ -6,7 +6,9 @@ The notes' point ("data parallelism is essentially a fancy name for minibatching
 minibatch SGD (Algorithm 6): g_t = (1/B) sum_{j<B} grad l(w_t, z_{t,j}). Checked by running both on
 the same samples (common random numbers, algorithms.coupled: minibatch SGD draws the samples and
 Algorithm 13 replays them, so the j-th draw of step t is the same z in both runs) and comparing the endpoints at every horizon T of the profile; M = B/2 workers of two
-samples each (M = 1, 3, 6 for B = 2, 6, 12). The index bounds iB/M need M to divide B.
+samples each (M = 1, 3, 6 for B = 2, 6, 12), under the finite-sum oracle, whose samples are
+terms of the loss (so each draw's gradient depends on w, unlike additive noise). The index bounds
+iB/M need M to divide B.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ A13 = Spec(
                "is judged relative to the iterates. Encoded with eta = c/H, c in [0, 1], M = B/2."),
     assumptions=frozenset({"smooth", "var"}),
     settings=(Setting("same-samples", "MinibatchSGD", hyper={"eta": c / H}, free={"c": (0.0, 1.0)},
-                      noise=("gaussian", "finite-sum"), minibatch=(2, 6, 12),
+                      noise=("finite-sum",), minibatch=(2, 6, 12),
                       coupled=Coupled("ParallelMinibatchSGD", hyper={"eta": c / H, "workers": B / 2, "per_worker": 2},
                                       horizon=T, shared_samples=True)),),
     claims=(
