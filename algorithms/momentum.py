@@ -96,6 +96,7 @@ class TorchMomentum(TorchOptimizer):
 
     @staticmethod
     def estimate(state: Any) -> Tensor:
-        """torch's momentum buffers (one per instance), which are Algorithm 16's m_t."""
+        """torch's momentum buffers (one per instance), which are Algorithm 16's m_t; with alpha = 1
+        (momentum 0) torch keeps no buffer and m_t is the gradient itself."""
         params, optimizer = state
-        return torch.stack([optimizer.state[p]["momentum_buffer"] for p in params])
+        return torch.stack([optimizer.state[p].get("momentum_buffer", p.grad) for p in params])

@@ -98,6 +98,11 @@ def test_torch_momentum_runs_a_different_alpha_per_instance() -> None:
     theirs = iterates(torch_run, w1, o2.sample, 10)
     for a, b in zip(ours, theirs):
         torch.testing.assert_close(b, a, rtol=1e-12, atol=1e-12)
+    # its estimate is the momentum buffer, also for alpha = 1 where torch keeps none
+    p, o1, o2 = noisy_pair(6, 3)
+    traces = [run(algorithm, p, oracle, 6, replicas=2, record=("estimate_err_sq",)) for algorithm, oracle in
+              ((MomentumSGD(eta=eta, alpha=alpha), o1), (TorchMomentum(eta=eta, alpha=alpha), o2))]
+    torch.testing.assert_close(traces[1].estimate_err_sq, traces[0].estimate_err_sq, rtol=1e-10, atol=1e-12)
 
 
 def test_recorded_momentum_error_by_hand() -> None:
