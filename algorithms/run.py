@@ -108,6 +108,7 @@ def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizo
     outer = torch.is_grad_enabled()
     tracked = outer and not differentiable and bool(fields) and problem.loss(problem.w1[:, None, :]).requires_grad
     recorder = _Recorder(problem, fields, horizon, replicas, reuse=not tracked)
+    recording = bool(fields)
     dtype = w.dtype
     with torch.set_grad_enabled(differentiable and outer):
         recorder.add(w if fresh else w.clone())
@@ -124,10 +125,10 @@ def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizo
                 w, state = _unpack(result, shape, t)
             if first_calls is not None:
                 noise_vars.append(first_calls.recorded(problem.w1))
-            recorder.stepped_from(stepped)
+            if recording:
+                recorder.stepped(stepped, w if fresh else w.clone())
             if errors is not None:
                 errors.add(stepped, state)
-            recorder.add(w if fresh else w.clone())
         if errors is not None:
             if begin is not None:
                 begin(horizon + 1)
@@ -194,12 +195,15 @@ class _Recorder:
         self.pending.append(w)
         self.grads.append(None)
 
-    def stepped_from(self, w: Tensor) -> None:
-        """Take grad L(w) from the family's remembered gradient if the step computed it at ``w``
-        (the iterate last added) and nobody changed it."""
-        last = self.remembered
-        if last is not None and self.grads and last[0] is w and last[1] == w._version and last[3] == last[2]._version:
-            self.grads[-1] = (last[2], last[3])
+    def stepped(self, previous: Tensor, w: Tensor) -> None:
+        """Add the iterate ``w`` a step made from ``previous`` (the iterate last added), taking
+        grad L(previous) from the family's remembered gradient if the step computed it there and
+        nobody changed it since."""
+        last, grads = self.remembered, self.grads
+        if (last is not None and grads and last[0] is previous and last[1] == previous._version
+                and last[3] == last[2]._version):
+            grads[-1] = (last[2], last[3])
+        self.add(w)
 
     def _gradients(self, W: Tensor, points: Tensor) -> tuple[Tensor | None, Tensor]:
         """(loss or None, gradients (B, R * K, d)) of the block: the remembered ones, the others computed."""

@@ -16,9 +16,12 @@ from algorithms import MomentumSGD, ProtocolError, SGD, TorchMomentum, run, torc
 from algorithms.momentum import momentum_sgd_as_printed
 from problems import FAMILIES, GaussianNoise
 from theorems.catalog import CATALOG
-from theorems.profiles import PROFILES
-from theorems.rounds import RoundKey, build_round, derive_seed, evaluate_claim
-from theorems.symbols import (Delta, H, L_next, L_t, T, eps_sq_next, eps_sq_t, eta, grad_sq_t, sigma, sum_grad_sq)
+from theorems.engine.profiles import PROFILES
+from theorems.engine.claims import evaluate_claim
+from theorems.engine.round_data import RoundKey
+from theorems.engine.rounds import build_round
+from theorems.engine.seeding import derive_seed
+from theorems.language.symbols import (Delta, H, L_next, L_t, T, eps_sq_next, eps_sq_t, eta, grad_sq_t, sigma, sum_grad_sq)
 
 F64 = torch.float64
 QUICK = PROFILES["quick"]

@@ -14,9 +14,12 @@ from algorithms.coupled import CommonRandomNumbers
 from algorithms.schedules import StepDecay
 from problems import FAMILIES, GaussianNoise
 from theorems.catalog import CATALOG
-from theorems.profiles import PROFILES
-from theorems.rounds import RoundKey, build_round, derive_seed, evaluate_claim
-from theorems.symbols import coupled_scale
+from theorems.engine.profiles import PROFILES
+from theorems.engine.claims import evaluate_claim
+from theorems.engine.round_data import RoundKey
+from theorems.engine.rounds import build_round
+from theorems.engine.seeding import derive_seed
+from theorems.language.symbols import coupled_scale
 
 F64 = torch.float64
 QUICK = PROFILES["quick"]

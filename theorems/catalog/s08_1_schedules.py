@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theorems.spec import Claim, Coupled, ProofStep, Setting, Source, Spec
-from theorems.symbols import B, H, T, c, coupled_dist, coupled_scale, sigma, t
+from theorems.language.spec import Claim, Coupled, ProofStep, Setting, Source, Spec
+from theorems.language.symbols import B, H, T, c, coupled_dist, coupled_scale, sigma, t
 
 _m = sp.Symbol("m", nonnegative=True)         # eta_min / eta_max
 _i = sp.Symbol("i", nonnegative=True, integer=True)

@@ -12,8 +12,8 @@ iB/M need M to divide B.
 """
 from __future__ import annotations
 
-from theorems.spec import Claim, Coupled, Setting, Source, Spec
-from theorems.symbols import B, H, T, c, coupled_dist, coupled_scale
+from theorems.language.spec import Claim, Coupled, Setting, Source, Spec
+from theorems.language.symbols import B, H, T, c, coupled_dist, coupled_scale
 
 A13 = Spec(
     id="A13",

@@ -36,8 +36,8 @@ from pathlib import Path
 
 import sympy as sp
 
-from theorems.spec import Claim, ProofStep, Setting, Source, Spec
-from theorems.symbols import (Delta, H, L_next, L_t, T, c, eps_sq_next, eps_sq_t, eta, grad_sq_t, sigma,
+from theorems.language.spec import Claim, ProofStep, Setting, Source, Spec
+from theorems.language.symbols import (Delta, H, L_next, L_t, T, c, eps_sq_next, eps_sq_t, eta, grad_sq_t, sigma,
                               sum_grad_sq)
 
 _ERRATA = Path(__file__).parent / "errata"
