@@ -210,3 +210,49 @@ def test_rate_bounds_are_finite_and_positive_at_T_equal_1(name: str) -> None:
     for h, dl, s in [(1, 1, 1), (100, 1e-3, 10), (1e-3, 1e3, 1e-2)]:
         value = float(bound.subs({H: h, Delta: dl, sigma: s}))
         assert 0 < value < float("inf")
+
+
+def _exact_recursion_sides(h: float, alpha: float, x1: float, sd: list[float], noise_coef: float, grad_coef: float):
+    """Algorithm 16 on L(x) = h x^2/2 with Gaussian noise of standard deviation sd[t-1] at step t, eta =
+    alpha/(sqrt(48) h): the exact second moments of the state s_t = (x_{t+1}, m_t) give, per step t,
+    (left side, right side) of L20.2 written as E[sqrt(3)/(8h) (eps_{t+1}^2 - eps_t^2) + 3 eta/4 eps_t^2 -
+    grad_coef eta grad_t^2] <= noise_coef sqrt(3) h eta^2 sigma^2, sigma = max sd (no Monte Carlo)."""
+    import numpy as np
+
+    eta_ = alpha / (np.sqrt(48) * h)
+    u = np.array([-h, 1 - h * eta_])      # eps_t = m_t - h x_t with x_t = x_{t+1} + eta m_t
+    v = np.array([h, h * eta_])           # grad_t = h x_t
+    step = np.array([[1 - eta_ * alpha * h, -eta_ * (1 - alpha)], [alpha * h, 1 - alpha]])
+    mean = np.array([x1 - eta_ * h * x1, h * x1])
+    S = np.outer(mean, mean) + sd[0] ** 2 * np.outer([-eta_, 1.0], [-eta_, 1.0])
+    moments = [S]
+    for s in sd[1:]:
+        n = np.array([-eta_ * alpha * s, alpha * s])
+        S = step @ S @ step.T + np.outer(n, n)
+        moments.append(S)
+    eps = [u @ S @ u for S in moments]
+    grad = [v @ S @ v for S in moments]
+    noise = noise_coef * np.sqrt(3) * h * eta_ ** 2 * max(sd) ** 2
+    return [(np.sqrt(3) / (8 * h) * (eps[t + 1] - eps[t]) + 3 * eta_ / 4 * eps[t] - grad_coef * eta_ * grad[t], noise)
+            for t in range(len(sd) - 1)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(log_h=st.floats(-3, 3), alpha=st.floats(0.01, 0.5), x1=st.sampled_from([0.0, 1e-3, 1.0, 1e2]),
+       quiet=st.integers(0, 40))
+def test_corrected_recursion_holds_exactly_on_quadratics(log_h: float, alpha: float, x1: float, quiet: int) -> None:
+    """The corrected L20.2 (eta/4, 6 sqrt(3) H eta^2 sigma^2) holds with exact expectations, also when
+    the noise is off for ``quiet`` steps and then bursts (the states the time-varying oracle reaches)."""
+    sd = [0.0] * quiet + [1.0] * (60 - quiet)
+    for left, right in _exact_recursion_sides(10.0 ** log_h, alpha, x1, sd, noise_coef=6, grad_coef=0.25):
+        assert left <= right * (1 + 1e-9) + 1e-12
+
+
+def test_printed_constants_fail_exactly_after_a_quiet_stretch() -> None:
+    """With the printed eta/8 and 3 sqrt(3) H eta^2 sigma^2: at the optimum (x1 = 0), after a quiet
+    stretch eps_t = 0, and the first noisy step gives alpha^2 sigma^2 > alpha^2 sigma^2/2 (scaled)."""
+    sides = _exact_recursion_sides(1.0, 0.25, 0.0, [0.0] * 5 + [1.0] * 5, noise_coef=3, grad_coef=0.125)
+    left, right = sides[4]
+    assert left == pytest.approx(2 * right, rel=1e-12)
+    assert all(lhs <= rhs * (1 + 1e-12) for lhs, rhs in
+               _exact_recursion_sides(1.0, 0.25, 0.0, [0.0] * 5 + [1.0] * 5, noise_coef=6, grad_coef=0.25))
