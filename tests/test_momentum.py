@@ -256,3 +256,21 @@ def test_printed_constants_fail_exactly_after_a_quiet_stretch() -> None:
     assert left == pytest.approx(2 * right, rel=1e-12)
     assert all(lhs <= rhs * (1 + 1e-12) for lhs, rhs in
                _exact_recursion_sides(1.0, 0.25, 0.0, [0.0] * 5 + [1.0] * 5, noise_coef=6, grad_coef=0.25))
+
+
+@pytest.mark.parametrize("argv", [
+    ["--algorithm", "algorithms.momentum:TorchMomentum"],
+    ["--algorithm", "torch.optim.SGD", "--option", "momentum=0.9", "--option", "dampening=0.9"],
+    ["--algorithm", "examples.momentum_variants:NesterovMomentum"],
+], ids=["TorchMomentum", "torch.optim.SGD", "example-Nesterov"])
+def test_one_command_checks_torch_sgd_against_the_rate(monkeypatch, capsys, argv: list[str]) -> None:
+    """``theorycheck check T20.3 --algorithm ...`` runs torch's SGD (or a user's variant) in the tuned setting."""
+    from theorems.engine.profiles import Profile
+    from theorems.frontends.cli import main
+
+    monkeypatch.setitem(PROFILES, "quick", Profile("quick", batch_size=4, replicas=16, rounds=1, horizons=(1, 8),
+                                                   dims=(2,)))
+    code = main(["check", "T20.3", *argv, "--variant-setting", "tuned", "--claim", "mean-grad-sq",
+                 "--family", "quadratic-sc", "--jobs", "1"])
+    out = capsys.readouterr().out
+    assert code == 0 and "mean-grad-sq" in out and " holds " in out

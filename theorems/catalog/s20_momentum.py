@@ -15,7 +15,10 @@ Read against the proofs (each point is a proof step or a claim below):
   E||grad||^2 + alpha^2 sigma^2 by 3 eta/(2 alpha) but multiplies the last two terms by
   3 eta/(4 alpha): the printed eta/8 and 3 sqrt(3) H eta^2 sigma^2 are half of the correct eta/4 and
   6 sqrt(3) H eta^2 sigma^2. (It also prints 2 lambda H^2 eta^2 + H^2 eta^2 for 2 lambda H^2 eta^2
-  + 2 H^2 eta^2, harmlessly: the next line bounds both by 4 lambda H^2 eta^2.)
+  + 2 H^2 eta^2, harmlessly: the next line bounds both by 4 lambda H^2 eta^2.) The corrected noise
+  term is attained: at the minimiser of a quadratic, after a stretch without noise (eps_t = 0), the
+  first noisy step gives exactly 6 sqrt(3) H eta^2 sigma^2 (tests/test_momentum.py computes the
+  second moments exactly), so the printed 3 sqrt(3) H eta^2 sigma^2 fails by a factor of 2.
 - With the corrected L20.2 the potential argument of T20.3 loses its progress: the
   ||grad L(w_t)||^2 terms are -eta/4 + eta/4 = 0, so the printed proof does not give T20.3's bound.
   The bound as stated is still checked (claim ``mean-grad-sq``); a variant with a complete proof
