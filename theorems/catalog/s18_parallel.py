@@ -6,9 +6,9 @@ The notes' point ("data parallelism is essentially a fancy name for minibatching
 minibatch SGD (Algorithm 6): g_t = (1/B) sum_{j<B} grad l(w_t, z_{t,j}). Checked by running both on
 the same samples (common random numbers, algorithms.coupled: minibatch SGD draws the samples and
 Algorithm 13 replays them, so the j-th draw of step t is the same z in both runs) and comparing
-the endpoints at every horizon T of the profile; M = B/2 workers of two samples each (M = 1, 3, 6 for B = 2, 6, 12), under the finite-sum oracle, whose samples are
-terms of the loss (so each draw's gradient depends on w, unlike additive noise). The index bounds
-iB/M need M to divide B.
+the endpoints at every horizon T of the profile; M = B/2 workers of two samples each (M = 1, 3, 6
+for B = 2, 6, 12), under the finite-sum oracle, whose samples are terms of the loss (so each draw's
+gradient depends on w, unlike additive noise). The index bounds iB/M need M to divide B.
 """
 from __future__ import annotations
 
