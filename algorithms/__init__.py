@@ -7,14 +7,20 @@ from algorithms.protocol import Algorithm, HyperParameter, Oracle, Schedule, as_
 from algorithms.run import FIELDS, ProtocolError, Trace, run, run_in_chunks
 from algorithms.schedules import CosineAnnealing, CosineWithRestarts, LinearWarmup, StepDecay, scale_for_batch_size
 from algorithms.sgd import GD, SGD, MinibatchSGD
+from algorithms.momentum import MomentumSGD, TorchMomentum, momentum_sgd_as_printed
+from algorithms.parallel import ParallelMinibatchSGD
+from algorithms.scheduled_sgd import cosine_restarts_sgd, cosine_sgd, step_decay_sgd, warmup_sgd
 from algorithms.shuffling import ShuffledSGD
 from algorithms.torch_optim import TorchOptimizer, torch_optimizer
 
 #: Built-in algorithm factories by name.
-ALGORITHMS = {"GD": GD, "SGD": SGD, "MinibatchSGD": MinibatchSGD, "ShuffledSGD": ShuffledSGD}
+ALGORITHMS = {"GD": GD, "SGD": SGD, "MinibatchSGD": MinibatchSGD, "ShuffledSGD": ShuffledSGD,
+              "ParallelMinibatchSGD": ParallelMinibatchSGD, "MomentumSGD": MomentumSGD,
+              "MomentumSGD-as-printed": momentum_sgd_as_printed, "SGD-step-decay": step_decay_sgd,
+              "SGD-cosine": cosine_sgd, "SGD-cosine-restarts": cosine_restarts_sgd, "SGD-warmup": warmup_sgd}
 
 __all__ = [
     "ALGORITHMS", "GD", "SGD", "Algorithm", "CosineAnnealing", "CosineWithRestarts", "HyperParameter",
-    "LinearWarmup", "MinibatchSGD", "Oracle", "ProtocolError", "Schedule", "ShuffledSGD", "StepDecay", "TorchOptimizer", "Trace",
+    "LinearWarmup", "MinibatchSGD", "MomentumSGD", "ParallelMinibatchSGD", "TorchMomentum", "Oracle", "ProtocolError", "Schedule", "ShuffledSGD", "StepDecay", "TorchOptimizer", "Trace",
     "FIELDS", "as_schedule", "run", "run_in_chunks", "scale_for_batch_size", "torch_optimizer",
 ]

@@ -16,13 +16,19 @@ step, at that call's point w and minibatch size m: for SGD and minibatch SGD, th
 at w_t (section 11's sigma_t^2). A step that makes no such call (e.g. Algorithm 3, which asks a
 finite-sum oracle for chosen terms) or whose first call is not at a (B, R, d) point records NaN.
 
+An algorithm that keeps a gradient estimate (a momentum buffer, Algorithm 16) may expose it as
+``estimate(state)``: the m_t it used in the step just taken. With ``record`` including
+``estimate_err_sq`` the runner records ||m_t - grad L(w_t)||^2 for t = 1..T+1 (the notes'
+||epsilon_t||^2; for t = T+1 it takes one more step, whose iterate it discards).
+
 ``run_in_chunks`` runs the instances in chunks (so each chunk's data stays in the CPU's cache)
 and gives the same trace as one ``run`` for deterministic oracles.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import torch
 
@@ -38,6 +44,8 @@ class ProtocolError(TypeError):
 
 #: The quantities ``run`` can record (``record=``), all by default.
 FIELDS = ("loss", "grad_sq", "dist_sq", "avg_iterate_loss")
+#: Fields recorded only when named in ``record=``: the error of an algorithm's gradient estimate.
+OPTIONAL_FIELDS = ("estimate_err_sq",)
 #: Iterates measured together in one batched call: about BLOCK_VALUES numbers per instance,
 #: between 16 and 256 iterates (a count that depends on R and d only, so a chunked run measures
 #: the same blocks as a whole one).
@@ -53,8 +61,9 @@ def block_length(replicas: int, dim: int) -> int:
 class Trace:
     """Per-iterate records, each of shape (B, R, T+1) (index i is t = i + 1), the loss at the
     averaged iterate, shape (B, R), and the last iterate w_{T+1}, shape (B, R, d); ``noise_var``,
-    when recorded, is the conditional noise variance sigma_t^2 of each step, shape (B, R, T).
-    A field that the run did not record is None; ``horizon`` is T."""
+    when recorded, is the conditional noise variance sigma_t^2 of each step, shape (B, R, T);
+    ``estimate_err_sq`` is ||m_t - grad L(w_t)||^2 of an algorithm's gradient estimate m_t
+    (``estimate(state)``), shape (B, R, T+1). A field that the run did not record is None; ``horizon`` is T."""
 
     horizon: int
     loss: Tensor | None = None
@@ -63,6 +72,7 @@ class Trace:
     avg_iterate_loss: Tensor | None = None
     last_iterate: Tensor | None = None
     noise_var: Tensor | None = None
+    estimate_err_sq: Tensor | None = None
 
 
 def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizon: int,
@@ -89,6 +99,7 @@ def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizo
     fresh = bool(getattr(algorithm, "returns_fresh_iterates", False))
     first_calls = _FirstCallVariance(oracle, (B, replicas)) if noise_variance else None
     noise_vars = []
+    errors = _EstimateErrors(algorithm, problem) if "estimate_err_sq" in fields else None
     step = algorithm.step
     begin = oracle.begin_step if getattr(oracle, "on_step", True) is not None else None
     queried = oracle.sample
@@ -116,7 +127,15 @@ def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizo
                 noise_vars.append(first_calls.recorded(problem.w1))
             if recording:
                 recorder.stepped(stepped, w if fresh else w.clone())
-        return recorder.trace(w, torch.stack(noise_vars, -1) if noise_vars else None)
+            if errors is not None:
+                errors.add(stepped, state)
+        if errors is not None:
+            if begin is not None:
+                begin(horizon + 1)
+            after = step(w, state, oracle.sample, horizon + 1)
+            errors.add(w, after[1] if type(after) is tuple and len(after) == 2 else None)
+        trace = recorder.trace(w, torch.stack(noise_vars, -1) if noise_vars else None)
+        return trace if errors is None else dataclasses.replace(trace, estimate_err_sq=errors.stacked())
 
 
 def run_in_chunks(make_chunk: Callable[[slice], tuple[Algorithm, ProblemBatch, BoundOracle]], batch_size: int,
@@ -133,16 +152,16 @@ def run_in_chunks(make_chunk: Callable[[slice], tuple[Algorithm, ProblemBatch, B
     traces = [run(*make_chunk(slice(start, min(start + chunk, batch_size))), horizon, replicas,
                   noise_variance=noise_variance, record=record) for start in range(0, batch_size, chunk)]
     joined = {name: None if getattr(traces[0], name) is None else torch.cat([getattr(tr, name) for tr in traces])
-              for name in (*FIELDS, "last_iterate", "noise_var")}
+              for name in (*FIELDS, *OPTIONAL_FIELDS, "last_iterate", "noise_var")}
     return Trace(horizon, **joined)
 
 
 def _fields(record: Iterable[str]) -> frozenset[str]:
-    """The recorded fields, checked against ``FIELDS``."""
+    """The recorded fields, checked against ``FIELDS`` and ``OPTIONAL_FIELDS``."""
     fields = frozenset([record] if isinstance(record, str) else record)
-    unknown = sorted(fields - set(FIELDS))
+    unknown = sorted(fields - set(FIELDS) - set(OPTIONAL_FIELDS))
     if unknown:
-        raise ValueError(f"run: cannot record {unknown}; the fields are {list(FIELDS)}")
+        raise ValueError(f"run: cannot record {unknown}; the fields are {list(FIELDS) + list(OPTIONAL_FIELDS)}")
     return fields
 
 
@@ -237,6 +256,28 @@ class _Recorder:
             if "avg_iterate_loss" in self.fields:
                 out["avg_iterate_loss"] = self.problem.loss(self.w_sum / self.horizon)
         return Trace(self.horizon, last_iterate=last, noise_var=noise_var, **out)
+
+
+class _EstimateErrors:
+    """||m_t - grad L(w_t)||^2 of the algorithm's gradient estimate m_t = ``estimate(state)`` after
+    each step from w_t."""
+
+    def __init__(self, algorithm: Algorithm, problem: ProblemBatch) -> None:
+        if not callable(getattr(algorithm, "estimate", None)):
+            raise ProtocolError(f"{type(algorithm).__name__} has no estimate(state) method, so the error of its "
+                                "gradient estimate (a momentum buffer) cannot be recorded")
+        self.estimate, self.problem = algorithm.estimate, problem
+        self.errors: list[Tensor] = []
+
+    def add(self, w: Tensor, state: Any) -> None:
+        m = self.estimate(state)
+        if not (isinstance(m, Tensor) and m.shape == w.shape):
+            raise ProtocolError(f"estimate(state) must return a tensor of the iterate's shape {tuple(w.shape)}, "
+                                f"got {type(m).__name__} {tuple(getattr(m, 'shape', ()))}")
+        self.errors.append((m - self.problem.grad(w)).square().sum(-1))
+
+    def stacked(self) -> Tensor:
+        return torch.stack(self.errors, -1)
 
 
 class _FirstCallVariance:

@@ -5,11 +5,13 @@ import re
 
 from theorems.catalog import (appendix_convexity, appendix_probability, s02_convex_gd, s03_sgd_convex,
                               s03_shuffling, s05_function_classes, s05_smooth, s06_sgd_nonconvex, s07_minibatch,
-                              s08_schedules, s10_background, s13_smooth_convex, s21_strongly_convex)
+                              s08_1_schedules, s08_schedules, s10_background, s13_smooth_convex, s18_parallel,
+                              s20_momentum, s21_strongly_convex)
 from theorems.language.spec import Spec
 
 _MODULES = (s02_convex_gd, s03_sgd_convex, s03_shuffling, s05_function_classes, s05_smooth, s06_sgd_nonconvex,
-            s07_minibatch, s08_schedules, s10_background, s13_smooth_convex, s21_strongly_convex,
+            s07_minibatch, s08_1_schedules, s08_schedules, s10_background, s13_smooth_convex, s18_parallel,
+            s20_momentum, s21_strongly_convex,
             appendix_probability, appendix_convexity)
 
 #: Every spec, by catalog ID, in the order of the notes.

@@ -14,6 +14,7 @@ from theorems.engine.plan import (claim_symbols, deterministic, horizon_integer,
                                   needs_noise_variance)
 from theorems.engine.round_data import RoundKey
 from theorems.language.evaluate import evaluate
+from theorems.language import symbols as S
 from theorems.language.spec import Setting, Spec
 
 Tensor = torch.Tensor
@@ -54,7 +55,8 @@ def trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemBa
     record = [field for field, names in (("loss", {"sum_subopt", "last_subopt", "L1", "L_t", "L_next"}),
                                          ("grad_sq", {"sum_grad_sq", "sum_grad_norm", "min_grad_sq", "grad_sq_t",
                                                       "grad_sq_1"}),
-                                         ("avg_iterate_loss", {"avg_iterate_subopt"})) if used & names]
+                                         ("avg_iterate_loss", {"avg_iterate_subopt"}),
+                                         ("estimate_err_sq", set(S.ESTIMATE_ERROR))) if used & names]
     try:
         if setting.coupled is None:
             trace = run(algorithm, problem, oracle, key.horizon, replicas, differentiable, noise_variance,
@@ -76,9 +78,13 @@ def trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemBa
     step = torch.arange(1, T + 1, dtype=like.dtype, device=like.device).reshape(1, 1, T)
     out = {"t": step} if setting.coupled is None else {
         "t": step, "coupled_dist": torch.linalg.vector_norm(trace.last_iterate - other.last_iterate, dim=-1,
-                                                            keepdim=True)}
+                                                            keepdim=True),
+        "coupled_scale": (torch.linalg.vector_norm(trace.last_iterate, dim=-1, keepdim=True)
+                          + torch.linalg.vector_norm(other.last_iterate, dim=-1, keepdim=True))}
     if trace.noise_var is not None:
         out |= {"noise_var_t": trace.noise_var, "sum_noise_var": trace.noise_var.sum(-1, keepdim=True)}
+    if trace.estimate_err_sq is not None:
+        out |= {"eps_sq_t": trace.estimate_err_sq[..., :T], "eps_sq_next": trace.estimate_err_sq[..., 1:]}
     loss, grad_sq = trace.loss, trace.grad_sq
     if loss is not None:
         out |= {"sum_subopt": (loss[..., :T] - Lstar).sum(-1, keepdim=True), "last_subopt": loss[..., T:] - Lstar,

@@ -52,18 +52,28 @@ grad_sq_1 = sp.Symbol("grad_sq_1", nonnegative=True)  # ||grad L(w_1)||^2
 # Only oracles of finite variance admit claims that use them (not the heavy-tailed one).
 noise_var_t = sp.Symbol("noise_var_t", nonnegative=True)      # sigma_t^2
 sum_noise_var = sp.Symbol("sum_noise_var", nonnegative=True)  # sum_{t=1}^T sigma_t^2
+# The error of an algorithm's gradient estimate m_t (a momentum buffer, ``estimate(state)``;
+# algorithms.run): the notes' epsilon_t = m_t - grad L(w_t) (section 20), per step t = 1..T.
+eps_sq_t = sp.Symbol("eps_sq_t", nonnegative=True)        # ||epsilon_t||^2
+eps_sq_next = sp.Symbol("eps_sq_next", nonnegative=True)  # ||epsilon_{t+1}||^2
 TRACE = {s.name: s for s in (sum_subopt, sum_grad_sq, sum_grad_norm, avg_iterate_subopt,
                              last_subopt, L1, min_grad_sq, L_t, L_next, grad_sq_t, t, grad_sq_1,
-                             noise_var_t, sum_noise_var)}
+                             noise_var_t, sum_noise_var, eps_sq_t, eps_sq_next)}
+#: The trace symbols that need the recorded error of the algorithm's gradient estimate.
+ESTIMATE_ERROR = {s.name: s for s in (eps_sq_t, eps_sq_next)}
 #: The trace symbols that need the recorded noise variance (``run(..., noise_variance=True)``).
 NOISE_VARIANCE = {s.name: s for s in (noise_var_t, sum_noise_var)}
 #: The symbols that make a claim compare at every step t = 1..T rather than at the horizon T.
-PER_STEP = {s.name: s for s in (L_t, L_next, grad_sq_t, t, noise_var_t)}
+PER_STEP = {s.name: s for s in (L_t, L_next, grad_sq_t, t, noise_var_t, eps_sq_t, eps_sq_next)}
 
 # Coupled runs (settings with ``coupled``): the same instances, from the same w1, run by a second
 # algorithm (theorems.language.spec.Coupled), e.g. section 8.2's B small steps against one big-batch step.
 coupled_dist = sp.Symbol("coupled_dist", nonnegative=True)  # ||w_{T+1} - w'_{T'+1}||, w' the coupled run
-COUPLED = {s.name: s for s in (coupled_dist,)}
+# ||w_{T+1}|| + ||w'_{T'+1}||: the scale of the two endpoints, so that a claim that they are equal,
+# coupled_dist + coupled_scale <= coupled_scale, gets the checker's rounding allowance relative to
+# the iterates (theorems.evaluate.magnitude), as L(w) - L* does relative to L(w) and L*
+coupled_scale = sp.Symbol("coupled_scale", nonnegative=True)
+COUPLED = {s.name: s for s in (coupled_dist, coupled_scale)}
 
 # Pointwise quantities at sampled points w and directions v.
 L_w = sp.Symbol("L_w", real=True)                    # L(w)
