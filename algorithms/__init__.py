@@ -7,14 +7,17 @@ from algorithms.protocol import Algorithm, HyperParameter, Oracle, Schedule, as_
 from algorithms.run import FIELDS, ProtocolError, Trace, run, run_in_chunks
 from algorithms.schedules import CosineAnnealing, CosineWithRestarts, LinearWarmup, StepDecay, scale_for_batch_size
 from algorithms.sgd import GD, SGD, MinibatchSGD
+from algorithms.normalized import NormalizedSGDMomentum, NormalizedSGDVR
 from algorithms.shuffling import ShuffledSGD
+from algorithms.svrg import SVRG
 from algorithms.torch_optim import TorchOptimizer, torch_optimizer
 
 #: Built-in algorithm factories by name.
-ALGORITHMS = {"GD": GD, "SGD": SGD, "MinibatchSGD": MinibatchSGD, "ShuffledSGD": ShuffledSGD}
+ALGORITHMS = {"GD": GD, "SGD": SGD, "MinibatchSGD": MinibatchSGD, "ShuffledSGD": ShuffledSGD, "SVRG": SVRG,
+              "NormalizedSGDMomentum": NormalizedSGDMomentum, "NormalizedSGDVR": NormalizedSGDVR}
 
 __all__ = [
     "ALGORITHMS", "GD", "SGD", "Algorithm", "CosineAnnealing", "CosineWithRestarts", "HyperParameter",
-    "LinearWarmup", "MinibatchSGD", "Oracle", "ProtocolError", "Schedule", "ShuffledSGD", "StepDecay", "TorchOptimizer", "Trace",
+    "LinearWarmup", "MinibatchSGD", "NormalizedSGDMomentum", "NormalizedSGDVR", "SVRG", "Oracle", "ProtocolError", "Schedule", "ShuffledSGD", "StepDecay", "TorchOptimizer", "Trace",
     "FIELDS", "as_schedule", "run", "run_in_chunks", "scale_for_batch_size", "torch_optimizer",
 ]

@@ -16,11 +16,19 @@ step, at that call's point w and minibatch size m: for SGD and minibatch SGD, th
 at w_t (section 11's sigma_t^2). A step that makes no such call (e.g. Algorithm 3, which asks a
 finite-sum oracle for chosen terms) or whose first call is not at a (B, R, d) point records NaN.
 
+Algorithms with state (momentum, snapshots) may define ``probe(w, state, oracle)``: called after
+each step with the iterate w_t the step started from and the new state, it returns named tensors
+that the runner turns into the per-step records ``est_err`` = ||m_t - grad L(w_t)|| ("estimate": the
+gradient estimate m_t the step used), ``anchor_loss`` = L(v_t) ("anchor": the snapshot v the step
+used) and ``est_sq`` (returned as "estimate_sq", shape (B, R): the exact conditional second moment
+of the step's estimate). A probe draws no random numbers, so it leaves the run unchanged.
+
 ``run_in_chunks`` runs the instances in chunks (so each chunk's data stays in the CPU's cache)
 and gives the same trace as one ``run`` for deterministic oracles.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -37,7 +45,9 @@ class ProtocolError(TypeError):
 
 
 #: The quantities ``run`` can record (``record=``), all by default.
-FIELDS = ("loss", "grad_sq", "dist_sq", "avg_iterate_loss")
+FIELDS = ("loss", "grad_sq", "dist_sq", "avg_iterate_loss", "est_err", "anchor_loss", "est_sq")
+#: The fields measured from an algorithm's ``probe`` (module docstring), with the key each needs.
+PROBE_FIELDS = {"est_err": "estimate", "anchor_loss": "anchor", "est_sq": "estimate_sq"}
 #: Iterates measured together in one batched call: about BLOCK_VALUES numbers per instance,
 #: between 16 and 256 iterates (a count that depends on R and d only, so a chunked run measures
 #: the same blocks as a whole one).
@@ -54,6 +64,7 @@ class Trace:
     """Per-iterate records, each of shape (B, R, T+1) (index i is t = i + 1), the loss at the
     averaged iterate, shape (B, R), and the last iterate w_{T+1}, shape (B, R, d); ``noise_var``,
     when recorded, is the conditional noise variance sigma_t^2 of each step, shape (B, R, T).
+    The probe fields ``est_err``, ``anchor_loss`` and ``est_sq`` have shape (B, R, T) (step t at index t - 1).
     A field that the run did not record is None; ``horizon`` is T."""
 
     horizon: int
@@ -63,6 +74,9 @@ class Trace:
     avg_iterate_loss: Tensor | None = None
     last_iterate: Tensor | None = None
     noise_var: Tensor | None = None
+    est_err: Tensor | None = None
+    anchor_loss: Tensor | None = None
+    est_sq: Tensor | None = None
 
 
 def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizon: int,
@@ -81,6 +95,11 @@ def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizo
     if horizon < 1:
         raise ValueError(f"run: horizon must be >= 1, got {horizon}")
     fields = _fields(record)
+    probing = sorted(fields & set(PROBE_FIELDS))
+    if probing and not callable(getattr(algorithm, "probe", None)):
+        raise ProtocolError(f"recording {probing} needs an algorithm with a probe(w, state, oracle) method "
+                            "(algorithms/run.py); this one has none")
+    probes: dict[str, list[Tensor]] = {name: [] for name in probing}
     B, d = problem.w1.shape
     shape = (B, replicas, d)
     w = problem.w1[:, None, :].expand(*shape).clone()
@@ -113,9 +132,29 @@ def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizo
                 w, state = _unpack(result, shape, t)
             if first_calls is not None:
                 noise_vars.append(first_calls.recorded(problem.w1))
+            if probing:
+                _probe(algorithm, problem, stepped, state, queried, probes)
             recorder.stepped_from(stepped)
             recorder.add(w if fresh else w.clone())
-        return recorder.trace(w, torch.stack(noise_vars, -1) if noise_vars else None)
+        trace = recorder.trace(w, torch.stack(noise_vars, -1) if noise_vars else None)
+        return dataclasses.replace(trace, **{name: torch.stack(parts, -1) for name, parts in probes.items()})
+
+
+def _probe(algorithm: Algorithm, problem: ProblemBatch, w: Tensor, state: object, oracle: object,
+           probes: dict[str, list[Tensor]]) -> None:
+    """Append this step's probe records (module docstring) for w = w_t and the state after the step."""
+    found = algorithm.probe(w, state, oracle)
+    for name, parts in probes.items():
+        key = PROBE_FIELDS[name]
+        if key not in found:
+            raise ProtocolError(f"recording {name!r} needs the algorithm's probe to return {key!r}; it returned "
+                                f"{sorted(found)}")
+        value = found[key]
+        if name == "est_err":
+            value = torch.linalg.vector_norm(value - problem.grad(w), dim=-1)
+        elif name == "anchor_loss":
+            value = problem.loss(value)
+        parts.append(value)
 
 
 def run_in_chunks(make_chunk: Callable[[slice], tuple[Algorithm, ProblemBatch, BoundOracle]], batch_size: int,

@@ -7,6 +7,7 @@ round's function and T + 1 is the number of atoms (theorems/distribution_rounds.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ import sympy as sp
 import torch
 
 from algorithms import ProtocolError, run
-from algorithms.coupled import run_coupled
+from algorithms.coupled import PairedSamples, run_coupled
 from problems import FAMILIES, ORACLES, BoundOracle, ProblemBatch
 from problems.distributions import DistributionBatch
 from problems.parametric import from_lists
@@ -329,7 +330,11 @@ def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemB
     record = [field for field, names in (("loss", {"sum_subopt", "last_subopt", "L1", "L_t", "L_next"}),
                                          ("grad_sq", {"sum_grad_sq", "sum_grad_norm", "min_grad_sq", "grad_sq_t",
                                                       "grad_sq_1"}),
-                                         ("avg_iterate_loss", {"avg_iterate_subopt"})) if used & names]
+                                         ("avg_iterate_loss", {"avg_iterate_subopt"}), ("est_err", {"est_err_t"}),
+                                         ("anchor_loss", {"anchor_subopt_t"}), ("est_sq", {"est_sq_t"}))
+              if used & names]
+    if getattr(algorithm, "needs_paired_samples", False):
+        oracle = dataclasses.replace(oracle, sample=PairedSamples(oracle.sample, generator))
     try:
         if setting.coupled is None:
             trace = run(algorithm, problem, oracle, key.horizon, replicas, differentiable, noise_variance,
@@ -365,6 +370,10 @@ def _trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemB
                 "grad_sq_1": grad_sq[..., :1]}
     if trace.avg_iterate_loss is not None:
         out["avg_iterate_subopt"] = trace.avg_iterate_loss[..., None] - Lstar
+    for symbol, probed in (("est_err_t", trace.est_err), ("est_sq_t", trace.est_sq),
+                           ("anchor_subopt_t", None if trace.anchor_loss is None else trace.anchor_loss - Lstar)):
+        if probed is not None:
+            out[symbol] = probed
     return out
 
 
