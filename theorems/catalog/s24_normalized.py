@@ -198,7 +198,8 @@ T24_5 = Spec(
               "E[sum_t ||grad L(w_t)||] <= 11 sqrt(Delta H T)^(2/3) + 13 sigma T^(2/3), as written",
               erratum=("sqrt(Delta H T)^(2/3) = (Delta H T)^(1/3) does not scale like the left side; the proof's "
                        "11 sqrt(Delta H T)/alpha^(1/4) at alpha = T^(-2/3) is 11 sqrt(Delta H) T^(2/3)"),
-              corrected_by="sum-grad-norm-corrected"),
+              corrected_by="sum-grad-norm-corrected",
+              witness=str(_ERRATA / "T24.5-sum-grad-norm.json")),
         Claim("sum-grad-norm-corrected", "expect", sum_grad_norm,
               11 * sp.sqrt(Delta * H_ell) * _T23 + 13 * sigma * _T23, "tuned",
               "corrected: E[sum_t ||grad L(w_t)||] <= 11 sqrt(Delta H) T^(2/3) + 13 sigma T^(2/3)"),
