@@ -36,6 +36,7 @@ class SVRG:
     def __init__(self, eta: HyperParameter, epoch: Tensor | int | None = None) -> None:
         self.eta = as_schedule(eta)
         self.epoch = epoch
+        self._anchor_terms: tuple[Tensor, Tensor] | None = None  # (checkpoint, its N term gradients), for probe
 
     def init(self, w1: Tensor) -> Any:
         return {"anchor": w1.clone(), "anchor_grad": None, "window": torch.zeros_like(w1), "index": None}
@@ -62,18 +63,19 @@ class SVRG:
         """The step's checkpoint v ("anchor") and the exact E_i ||g_t||^2 given w_t and v
         ("estimate_sq", averaged over all N terms; Lemma 23.1's left side)."""
         used = state["used"]
-        return {"anchor": used["anchor"], "estimate_sq": estimate_second_moment(oracle, w, used["anchor"],
-                                                                                 used["anchor_grad"])}
+        anchor = used["anchor"]
+        if self._anchor_terms is None or self._anchor_terms[0] is not anchor:  # once per checkpoint
+            self._anchor_terms = (anchor, every_term_gradient(oracle, anchor))
+        g = every_term_gradient(oracle, w) - self._anchor_terms[1] + used["anchor_grad"][:, :, None, :]
+        return {"anchor": anchor, "estimate_sq": g.square().sum(-1).mean(-1)}
 
 
-def estimate_second_moment(oracle: Oracle, w: Tensor, v: Tensor, grad_v: Tensor) -> Tensor:
-    """(1/N) sum_i ||grad l_i(w) - grad l_i(v) + grad L(v)||^2, shape (B, R): the exact second
-    moment of SVRG's estimate over the uniformly drawn term (Lemma 23.1), in one batched call."""
+def every_term_gradient(oracle: Oracle, w: Tensor) -> Tensor:
+    """grad l_i(w) for every term i = 1..N, shape (B, R, N, d), in one batched call; with it,
+    (1/N) sum_i ||grad l_i(w) - grad l_i(v) + grad L(v)||^2 is the exact second moment of SVRG's
+    estimate over the uniformly drawn term (Lemma 23.1)."""
     _needs_finite_sum(oracle)
     B, R, d = w.shape
     N = oracle.num_terms
     idx = torch.arange(N, device=w.device).repeat(B, R)  # term j of point r at r * N + j
-    both = torch.cat([w, v], 1).repeat_interleave(N, dim=1)
-    grads = oracle.term_grad(both, idx.repeat(1, 2)).reshape(B, 2, R, N, d)
-    g = grads[:, 0] - grads[:, 1] + grad_v[:, :, None, :]
-    return g.square().sum(-1).mean(-1)
+    return oracle.term_grad(w.repeat_interleave(N, dim=1), idx).reshape(B, R, N, d)

@@ -174,6 +174,11 @@ def build_round(spec: Spec, key: RoundKey, problem: ProblemBatch | None = None,
     return run_round(sample_round(spec, key, problem), differentiable)
 
 
+#: Constants that enter a round only when its setting uses them, so that the evidence of every other
+#: result stays as it was (H_ell: the smoothness of each sampled loss, sections 23-24).
+_ON_DEMAND = frozenset({"H_ell"})
+
+
 def sample_round(spec: Spec, key: RoundKey, problem: ProblemBatch | None = None) -> SampledRound:
     """The first half of ``build_round`` for a setting that is not a distribution setting: the
     batch, its oracle, and the values known before the run."""
@@ -188,8 +193,10 @@ def sample_round(spec: Spec, key: RoundKey, problem: ProblemBatch | None = None)
     oracle = ORACLES[key.oracle].bind(problem, oracle_generator)
     B, dtype = key.batch_size, problem.w1.dtype
     values: dict[str, Tensor] = {}
+    used = constants_used(spec, setting)
     for name, value in {**problem.constants, **oracle.constants}.items():
-        values[name] = value.reshape(B, 1, 1)
+        if name not in _ON_DEMAND or name in used:
+            values[name] = value.reshape(B, 1, 1)
     values["T"] = torch.tensor(float(key.horizon), dtype=dtype, device=device)
     minibatch = minibatch_size(setting, key)
     values["B"] = torch.tensor(float(minibatch), dtype=dtype, device=device)
