@@ -115,8 +115,10 @@ def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizo
     # the records keep the caller's autograd mode (a trace differentiable in the problem's parameters
     # even when the steps are not), so the steps' gradients are reused only where both modes agree
     outer = torch.is_grad_enabled()
-    tracked = outer and not differentiable and bool(fields) and problem.loss(problem.w1[:, None, :]).requires_grad
-    recorder = _Recorder(problem, fields, horizon, replicas, reuse=not tracked)
+    measured = fields - set(PROBE_FIELDS)  # the recorder's fields; the probes are taken step by step
+    tracked = outer and not differentiable and bool(measured) and problem.loss(problem.w1[:, None, :]).requires_grad
+    recorder = _Recorder(problem, measured, horizon, replicas, reuse=not tracked)
+    recording = bool(measured)
     dtype = w.dtype
     with torch.set_grad_enabled(differentiable and outer):
         recorder.add(w if fresh else w.clone())
@@ -135,8 +137,8 @@ def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizo
                 noise_vars.append(first_calls.recorded(problem.w1))
             if probing:
                 _probe(algorithm, problem, stepped, state, queried, probes)
-            recorder.stepped_from(stepped)
-            recorder.add(w if fresh else w.clone())
+            if recording:
+                recorder.stepped(stepped, w if fresh else w.clone())
         trace = recorder.trace(w, torch.stack(noise_vars, -1) if noise_vars else None)
         return dataclasses.replace(trace, **{name: torch.stack(parts, -1) for name, parts in probes.items()})
 
@@ -215,12 +217,15 @@ class _Recorder:
         self.pending.append(w)
         self.grads.append(None)
 
-    def stepped_from(self, w: Tensor) -> None:
-        """Take grad L(w) from the family's remembered gradient if the step computed it at ``w``
-        (the iterate last added) and nobody changed it."""
-        last = self.remembered
-        if last is not None and self.grads and last[0] is w and last[1] == w._version and last[3] == last[2]._version:
-            self.grads[-1] = (last[2], last[3])
+    def stepped(self, previous: Tensor, w: Tensor) -> None:
+        """Add the iterate ``w`` a step made from ``previous`` (the iterate last added), taking
+        grad L(previous) from the family's remembered gradient if the step computed it there and
+        nobody changed it since."""
+        last, grads = self.remembered, self.grads
+        if (last is not None and grads and last[0] is previous and last[1] == previous._version
+                and last[3] == last[2]._version):
+            grads[-1] = (last[2], last[3])
+        self.add(w)
 
     def _gradients(self, W: Tensor, points: Tensor) -> tuple[Tensor | None, Tensor]:
         """(loss or None, gradients (B, R * K, d)) of the block: the remembered ones, the others computed."""

@@ -2,7 +2,9 @@
 minibatch SGD (section 7), batched over instances and replicas.
 
 GD and SGD are one update, w_{t+1} = w_t - eta_t g_t: the oracle decides whether g_t is the exact
-gradient (GD) or a stochastic one (SGD), so both names are the same class.
+gradient (GD) or a stochastic one (SGD), so both names are the same class. The update is one torch
+call (``descend``): ``addcmul`` for a tensor step size, which rounds w - eta g once where it fuses
+the multiply and the add (CPU vector lanes), ``add(alpha=-eta)`` for a number.
 """
 from __future__ import annotations
 
@@ -13,6 +15,13 @@ import torch
 from algorithms.protocol import HyperParameter, Oracle, as_schedule
 
 Tensor = torch.Tensor
+
+
+def descend(w: Tensor, eta: Tensor | float, g: Tensor) -> Tensor:
+    """w - eta g in one call, as a new tensor (w and g are not modified)."""
+    if isinstance(eta, Tensor):
+        return torch.addcmul(w, eta, g, value=-1)
+    return torch.add(w, g, alpha=-eta)
 
 
 class SGD:
@@ -27,7 +36,7 @@ class SGD:
         return None
 
     def step(self, w: Tensor, state: Any, oracle: Oracle, t: int) -> tuple[Tensor, Any]:
-        return w - self.eta(t) * oracle(w), state
+        return descend(w, self.eta(t), oracle(w)), state
 
 
 GD = SGD
@@ -49,4 +58,4 @@ class MinibatchSGD:
         return None
 
     def step(self, w: Tensor, state: Any, oracle: Oracle, t: int) -> tuple[Tensor, Any]:
-        return w - self.eta(t) * oracle(w, self.batch_size), state
+        return descend(w, self.eta(t), oracle(w, self.batch_size)), state

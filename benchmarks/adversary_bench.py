@@ -39,13 +39,13 @@ import torch
 from problems import FAMILIES
 from problems.parametric import Params
 from problems.piecewise_quadratic import PiecewiseQuadratic, interpolate
-from theorems.adversaries import ascend
-from theorems.checker import check
-from theorems.hypothesis_search import hypothesis_search
-from theorems.profiles import PROFILES, Profile
-from theorems.rounds import RoundKey
-from theorems.spec import Claim, Setting, Source, Spec
-from theorems.symbols import D, Delta, H, last_subopt, min_grad_sq, sum_subopt
+from theorems.engine.adversaries import ascend
+from theorems.engine.checker import check
+from theorems.engine.hypothesis_search import hypothesis_search
+from theorems.engine.profiles import PROFILES, Profile
+from theorems.engine.round_data import RoundKey
+from theorems.language.spec import Claim, Setting, Source, Spec
+from theorems.language.symbols import D, Delta, H, last_subopt, min_grad_sq, sum_subopt
 
 
 def _pep():

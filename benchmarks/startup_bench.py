@@ -1,6 +1,6 @@
 """Start-up time of the command line (issue 14, item 5): ``theorycheck --help`` and
 ``theorycheck list``, each the median wall time of ``--runs`` fresh subprocesses
-(``python -m theorems.cli ...`` from the repository root, one torch thread).
+(``python -m theorems ...`` from the repository root, one torch thread).
 
     PYTHONPATH=. python benchmarks/startup_bench.py [--runs 5] [--root OTHER_CHECKOUT ...]
 
@@ -22,10 +22,10 @@ COMMANDS = {"--help": ["--help"], "list": ["list"]}
 
 
 def wall_time(args: list[str], root: Path = ROOT) -> float:
-    """Seconds one ``python -m theorems.cli *args`` run in checkout ``root`` takes, start to exit."""
+    """Seconds one ``python -m theorems *args`` run in checkout ``root`` takes, start to exit."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(root)}
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "theorems.cli", *args], cwd=root, env=env, check=True,
+    subprocess.run([sys.executable, "-m", "theorems", *args], cwd=root, env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - started
 

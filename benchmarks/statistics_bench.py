@@ -1,4 +1,4 @@
-"""False-alarm rate and power of the checker's expectation test (theorems/calibration.py).
+"""False-alarm rate and power of the checker's expectation test (theorems/engine/calibration.py).
 
     python benchmarks/statistics_bench.py [--repetitions N] [--level A]
 
@@ -12,7 +12,7 @@ import argparse
 import math
 import time
 
-from theorems.calibration import rejection_rate
+from theorems.engine.calibration import rejection_rate
 
 
 def main() -> None:

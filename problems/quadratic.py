@@ -40,7 +40,9 @@ class Quadratic:
     def draw(self, batch_size: int, dim: int, generator: torch.Generator,
              device: torch.device | str = "cpu", dtype: torch.dtype = torch.float64) -> Params:
         """Random parameters: eigenvalues ``lam``, rotation ``Q``, the minimisers' centre
-        ``w_center``, the start ``w1`` and ``Lstar`` (problems.parametric)."""
+        ``w_center``, the start ``w1``, ``Lstar`` (problems.parametric) and ``shift``, a translation
+        of the centre and w1 (``_random.shift``, norm up to 1e3; added by ``build``), so instances
+        lie near the origin and far from it."""
         B, d = batch_size, dim
         H = rnd.log_uniform((B,), 0.01, 1000.0, generator, device, dtype)
         if self.strongly_convex:
@@ -54,7 +56,8 @@ class Quadratic:
         w_center = scale * rnd.normal((B, d), generator, device, dtype)
         Lstar = rnd.uniform((B,), -5.0, 5.0, generator, device, dtype)
         w1 = spectral.start(w_center, Q, lam, generator, device, dtype)
-        return {"lam": lam, "Q": Q, "w_center": w_center, "w1": w1, "Lstar": Lstar}
+        shift = rnd.shift(B, d, rnd.MAX_SHIFT, generator, device, dtype)
+        return {"lam": lam, "Q": Q, "w_center": w_center, "w1": w1, "Lstar": Lstar, "shift": shift}
 
     def project(self, params: Mapping[str, Tensor]) -> Params:
         """Eigenvalues >= 0 (convex) or >= H / max_condition (strongly convex), Q the nearest
@@ -71,7 +74,9 @@ class Quadratic:
         nearest to w1: w_center moved along the kernel of the Hessian to w1's component. The
         gradient is one product with the Hessian A = Q diag(lam) Q^T, and ``loss_and_grad`` takes
         the loss from it: L(w) = 1/2 <w - w*, grad L(w)> + L*."""
-        lam, Q, w_center, w1, Lstar = (params[k] for k in ("lam", "Q", "w_center", "w1", "Lstar"))
+        lam, Q, Lstar = params["lam"], params["Q"], params["Lstar"]
+        shift = rnd.translation(params)
+        w_center, w1 = params["w_center"] + shift, params["w1"] + shift
         B, d = w1.shape
         kernel = (lam == 0).to(lam.dtype)
         offset = torch.einsum("bd,bde->be", w1 - w_center, Q)
@@ -83,21 +88,18 @@ class Quadratic:
 
         hessian = Q @ (lam[:, :, None] * Q.transpose(-1, -2))
         hessian = (hessian + hessian.transpose(-1, -2)) / 2  # exactly symmetric: u A = (A u)^T
-        shift = w_star[:, None, :]
+        centre = w_star[:, None, :]
 
-        def times_hessian(u: Tensor) -> Tensor:  # u A, with bmm directly for (B, R, d): no matmul overhead
-            return torch.bmm(u, hessian) if u.dim() == 3 else u @ hessian
-
-        def grad(w: Tensor) -> Tensor:
-            return times_hessian(w - shift)
+        def grad(w: Tensor) -> Tensor:  # (w - w*) A, with bmm directly for (B, R, d): no matmul overhead
+            return torch.bmm(w - centre, hessian) if w.dim() == 3 else (w - centre) @ hessian
 
         def fused(w: Tensor) -> tuple[Tensor, Tensor]:
-            u = w - shift
-            g = times_hessian(u)
+            u = w - centre
+            g = torch.bmm(u, hessian) if u.dim() == 3 else u @ hessian
             return 0.5 * torch.linalg.vecdot(u, g) + Lstar[:, None], g
 
         def loss_given_grad(w: Tensor, g: Tensor) -> Tensor:
-            return 0.5 * torch.linalg.vecdot(w - shift, g) + Lstar[:, None]
+            return 0.5 * torch.linalg.vecdot(w - centre, g) + Lstar[:, None]
 
         L1 = loss(w1[:, None, :])[:, 0]
         constants = {

@@ -1,4 +1,4 @@
-"""The gradient adversary (theorems/adversaries.py) and the parametric families it moves.
+"""The gradient adversary (theorems/engine/adversaries.py) and the parametric families it moves.
 
 Checked: the differentiable unroll against central finite differences; ``project`` lands every
 parametric family in its class (certified) and ``certify`` rejects instances outside it; the
@@ -21,14 +21,15 @@ from algorithms import GD, run
 from problems import FAMILIES, ORACLES, Huber
 from problems.parametric import OutsideClassError, certify, is_parametric
 from problems.piecewise_quadratic import PiecewiseQuadratic
-from theorems.adversaries import adam_step, ascend, instance_tightness
-from theorems.checker import check
-from theorems.hypothesis_search import hypothesis_search
-from theorems.counterexample import load_counterexample, replay
-from theorems.profiles import PROFILES
-from theorems.rounds import RoundKey, build_round
-from theorems.spec import Claim, Setting, Source, Spec
-from theorems.symbols import D, Delta, H, T, last_subopt, min_grad_sq
+from theorems.engine.adversaries import adam_step, ascend, instance_tightness
+from theorems.engine.checker import check
+from theorems.engine.hypothesis_search import hypothesis_search
+from theorems.engine.counterexample import load_counterexample, replay
+from theorems.engine.profiles import PROFILES
+from theorems.engine.round_data import RoundKey
+from theorems.engine.rounds import build_round
+from theorems.language.spec import Claim, Setting, Source, Spec
+from theorems.language.symbols import D, Delta, H, T, last_subopt, min_grad_sq
 
 PARAMETRIC = [name for name, f in FAMILIES.items() if is_parametric(f)]
 

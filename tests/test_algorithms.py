@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import algorithms
+from floating_point import assert_rounded_descent
 from algorithms import GD, SGD, MinibatchSGD, ProtocolError, run, torch_optimizer
 from problems import BoundOracle, CosineWells, Exact, GaussianNoise, ProblemBatch, PseudoHuber, Quadratic
 
@@ -142,7 +143,8 @@ def test_gd_with_exact_oracle_is_w_minus_eta_grad(seed: int, d: int, k: int) -> 
     w = p.w1[:, None, :].expand(-1, 2, -1).clone()
     ws = iterates(GD(eta=eta), w, o.sample, 4)
     for t in range(4):
-        torch.testing.assert_close(ws[t + 1], ws[t] - eta * p.grad(ws[t]), rtol=0, atol=0)
+        assert_rounded_descent(ws[t + 1], ws[t], eta.expand_as(ws[t]), p.grad(ws[t]))
+
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,8 +15,10 @@ from problems import FAMILIES
 from problems._certify import CLAIM_ATOL, CLAIM_RTOL, MAX_W_STAR_ERROR, NEGLIGIBLE, certify, newton_minimise
 from problems.log_cosh import log_cosh
 from theorems import CATALOG
-from theorems.profiles import PROFILES
-from theorems.rounds import RoundKey, build_round, evaluate_claim
+from theorems.engine.profiles import PROFILES
+from theorems.engine.claims import evaluate_claim
+from theorems.engine.round_data import RoundKey
+from theorems.engine.rounds import build_round
 
 F64 = torch.float64
 SOLVED = ("log-cosh-l2", "logistic-l2", "logistic")

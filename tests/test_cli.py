@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,14 +10,15 @@ from pathlib import Path
 import pytest
 
 from theorems.catalog import CATALOG
-from theorems.cli import main
+from theorems.frontends.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_cli(args: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "theorems.cli", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=600)
+    """``python -m theorems *args`` from ``cwd``, with this checkout's ``theorems`` (not an installed one)."""
+    return subprocess.run([sys.executable, "-m", "theorems", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
 def test_list_json_has_the_stable_fields(capsys) -> None:
@@ -161,7 +163,7 @@ def test_several_ids_give_a_json_array(capsys, tmp_path) -> None:
 def test_load_registers_a_users_own_result(tmp_path) -> None:
     (tmp_path / "my_results.py").write_text(
         "from theorems import Claim, Setting, Source, Spec, register\n"
-        "from theorems.symbols import H, L_next, L_t, Lstar\n"
+        "from theorems.language.symbols import H, L_next, L_t, Lstar\n"
         "register(Spec(id='U1', title='GD with eta = 1/H is monotone', source=Source('user', 0),\n"
         "              assumptions=frozenset({'smooth', 'lb'}), settings=(Setting('s', 'GD', hyper={'eta': 1 / H}),),\n"
         "              claims=(Claim('monotone', 'sure', L_next - Lstar, L_t - Lstar, 's', ''),)))\n")

@@ -1,7 +1,7 @@
 """Distribution settings (Propositions 10.4-10.6, Lemma 10.2, Appendix A): the generators, the
 exact expectations against independent Monte Carlo and numpy, the non-increasing functions'
 integrals against scipy quadrature, and every new claim failing once its bound is weakened the
-wrong way (theorems.checker on a modified spec)."""
+wrong way (theorems.engine.checker on a modified spec)."""
 from __future__ import annotations
 
 import dataclasses
@@ -18,15 +18,15 @@ from scipy import integrate
 from problems.decreasing import DECREASING
 from problems.distributions import DISTRIBUTIONS, DistributionBatch
 from problems.strategies import distribution_batches
-from theorems import distribution_rounds as dr
+from theorems.engine import distribution_rounds as dr
 from theorems.catalog import CATALOG
-from theorems.checker import check, round_keys
-from theorems.cli import main
-from theorems.counterexample import load_counterexample, replay
-from theorems.profiles import PROFILES, Profile
-from theorems.seeding import derive_seed
-from theorems.spec import Claim, Setting, Source, Spec, SpecError
-from theorems.symbols import E_X1, F_end, G, Ef_X, P_dev_ge_y, sum_grad_sq, var_X1, y
+from theorems.engine.checker import check, round_keys
+from theorems.frontends.cli import main
+from theorems.engine.counterexample import load_counterexample, replay
+from theorems.engine.profiles import PROFILES, Profile
+from theorems.engine.seeding import derive_seed
+from theorems.language.spec import Claim, Setting, Source, Spec, SpecError
+from theorems.language.symbols import E_X1, F_end, G, Ef_X, P_dev_ge_y, sum_grad_sq, var_X1, y
 
 F64 = torch.float64
 NEW_IDS = ("L10.2", "P10.4", "P10.5", "P10.6", "PA.1", "PA.2", "PA.3", "CA.4", "PA.5")
@@ -197,7 +197,8 @@ def test_round_enumeration_is_shared_and_keeps_the_seeds() -> None:
 
 
 def test_a_distribution_round_replays_bit_for_bit() -> None:
-    from theorems.rounds import build_round, round_key
+    from theorems.engine.plan import round_key
+    from theorems.engine.rounds import build_round
     spec = CATALOG["PA.3"]
     key = round_key(spec, spec.settings[0], ("near-degenerate", "cvx"), 123, 16, 3, PROFILES["quick"], "cpu")
     first, second = build_round(spec, key), build_round(spec, key)
@@ -224,5 +225,5 @@ def test_malformed_distribution_specs_fail_at_definition(build, fragment) -> Non
 
 def test_identity_tightness_histogram_does_not_fail() -> None:
     """An identity's tightness values lie within a few ulps of 1 (P10.4): the report still plots them."""
-    from theorems.report_plots import claim_figure
+    from theorems.frontends.report_plots import claim_figure
     assert claim_figure("P10.4", [1.0, 1.0 + 2 ** -52, 1.0 - 2 ** -53] * 20, "instance", None)[:4] == b"\x89PNG"

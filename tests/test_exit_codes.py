@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from theorems.cli import main
+from theorems.frontends.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -137,7 +137,7 @@ def test_counterexample_folder_under_a_file_is_refused(tmp_path, capsys) -> None
 
 
 def _cli(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "theorems.cli", *args], cwd=ROOT, stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "theorems", *args], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
 

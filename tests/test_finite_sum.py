@@ -11,9 +11,9 @@ from algorithms import ALGORITHMS, SGD, ShuffledSGD, run
 from problems import FAMILIES, ORACLES, FiniteSumSampling, HeavyTailedNoise
 from problems.oracles import noise_classes
 from theorems.catalog import CATALOG
-from theorems.checker import NOT_APPLICABLE, check
-from theorems.spec import Claim, Setting, Source, Spec
-from theorems.symbols import Delta, H, T, c, eta, sigma, sum_grad_sq
+from theorems.engine.checker import NOT_APPLICABLE, check
+from theorems.language.spec import Claim, Setting, Source, Spec
+from theorems.language.symbols import Delta, H, T, c, eta, sigma, sum_grad_sq
 
 F64 = torch.float64
 L1 = FAMILIES["l1-regression"]
@@ -100,7 +100,9 @@ def test_a3_claim_holds_and_is_not_vacuous() -> None:
     runs: the check can fail."""
     spec = CATALOG["A3"]
     claim = spec.claim("full-epochs-any-order")
-    from theorems.rounds import RoundKey, build_round, evaluate_claim
+    from theorems.engine.claims import evaluate_claim
+    from theorems.engine.round_data import RoundKey
+    from theorems.engine.rounds import build_round
     halved = Claim("halved", "sure", claim.measured, claim.bound / 2, "shuffled", "", when=claim.when)
     seen_violation, applicable = False, 0
     for seed in range(6):

@@ -11,13 +11,14 @@ import sympy as sp
 import torch
 from scipy import stats
 
-import theorems.rounds as rounds
+from theorems.engine import claims, plan, rounds, traces
 from algorithms import FIELDS, GD, run, run_in_chunks
+from algorithms.sgd import descend
 from problems import FAMILIES, Exact, FiniteSumSampling, GaussianNoise, StateDependentNoise, TimeVaryingNoise
 from problems.oracles import FiniteSumSampler
 from theorems.catalog import CATALOG
-from theorems.evaluate import evaluate
-from theorems.profiles import PROFILES
+from theorems.language.evaluate import evaluate
+from theorems.engine.profiles import PROFILES
 
 F64 = torch.float64
 QUICK = PROFILES["quick"]
@@ -131,7 +132,7 @@ def test_trace_is_the_iterates_measured_one_by_one(blocks, family: str) -> None:
     w = problem.w1[:, None, :].expand(4, 2, 3).clone()
     ws = [w]
     for _ in range(T):
-        w = w - eta * problem.grad(w)
+        w = descend(w, eta, problem.grad(w))  # GD's own update (its rounding is tested in test_algorithms)
         ws.append(w)
     W = torch.stack(ws, 2)
     assert torch.equal(trace.last_iterate, ws[-1])
@@ -258,7 +259,7 @@ def test_precomputed_schedule_equals_evaluating_at_each_step() -> None:
               "c": torch.tensor([0.5, 0.9, 1.0], dtype=F64).reshape(3, 1, 1)}
     like = torch.zeros(3, 1, 1, dtype=F64)
     for expr in (c / (H * sp.sqrt(t)), sp.Min(1 / H, 1 / t ** 2), c / (H * t ** sp.Rational(3, 4))):
-        schedule = rounds._schedule(expr, values, like, 50)
+        schedule = traces.schedule(expr, values, like, 50)
         for step in (1, 2, 17, 50, 51):
             direct = evaluate(expr, {**values, "t": torch.tensor(float(step), dtype=F64)}, like)
             torch.testing.assert_close(schedule(step), direct, rtol=1e-15, atol=0)
@@ -276,10 +277,10 @@ def test_rounds_with_the_restricted_record_judge_as_with_the_full_one(monkeypatc
     outcome are those of the same round recording every field."""
     spec = CATALOG[spec_id]
     setting = spec.setting(setting_name)
-    keys = [rounds.round_key(spec, setting, combo, 21 + i, 24, 3, QUICK, "cpu")
-            for i, combo in enumerate(rounds.combinations(spec, setting)[:3])]
+    keys = [plan.round_key(spec, setting, combo, 21 + i, 24, 3, QUICK, "cpu")
+            for i, combo in enumerate(plan.combinations(spec, setting)[:3])]
     restricted = [rounds.build_round(spec, key) for key in keys]
-    plain_run, plain_coupled = rounds.run, rounds.run_coupled
+    plain_run, plain_coupled = traces.run, traces.run_coupled
     recorded: list = []
 
     def full_run(*args, record=FIELDS, **kwargs):
@@ -290,17 +291,17 @@ def test_rounds_with_the_restricted_record_judge_as_with_the_full_one(monkeypatc
         recorded.append(tuple(args[-1]))
         return plain_coupled(*args[:-1])
 
-    monkeypatch.setattr(rounds, "run", full_run)
-    monkeypatch.setattr(rounds, "run_coupled", full_coupled)
+    monkeypatch.setattr(traces, "run", full_run)
+    monkeypatch.setattr(traces, "run_coupled", full_coupled)
     full = [rounds.build_round(spec, key) for key in keys]
     assert recorded and all(set(r) < set(FIELDS) for r in recorded)  # the rounds did restrict the record
     for a, b in zip(restricted, full):
         for claim in (c for c in spec.claims if c.setting == setting_name):
-            for side_a, side_b in zip(rounds._sides(claim, a, QUICK.rtol, QUICK.atol),
-                                      rounds._sides(claim, b, QUICK.rtol, QUICK.atol)):
+            for side_a, side_b in zip(claims.sides(claim, a, QUICK.rtol, QUICK.atol),
+                                      claims.sides(claim, b, QUICK.rtol, QUICK.atol)):
                 torch.testing.assert_close(side_a, side_b, rtol=0, atol=0, equal_nan=True)
-            outcome_a = rounds.evaluate_claim(claim, a, QUICK.level, QUICK.rtol, QUICK.atol)
-            outcome_b = rounds.evaluate_claim(claim, b, QUICK.level, QUICK.rtol, QUICK.atol)
+            outcome_a = claims.evaluate_claim(claim, a, QUICK.level, QUICK.rtol, QUICK.atol)
+            outcome_b = claims.evaluate_claim(claim, b, QUICK.level, QUICK.rtol, QUICK.atol)
             assert (outcome_a.applicable, outcome_a.comparisons, outcome_a.tightness) == \
                 (outcome_b.applicable, outcome_b.comparisons, outcome_b.tightness)
             assert (outcome_a.violation is None) == (outcome_b.violation is None)

@@ -8,11 +8,13 @@ import pytest
 import sympy as sp
 
 from theorems.catalog import CATALOG
-from theorems.checker import check
-from theorems.profiles import PROFILES
-from theorems.rounds import RoundKey, build_round, minibatch_size
-from theorems.spec import Setting, SpecError
-from theorems.symbols import T
+from theorems.engine.checker import check
+from theorems.engine.profiles import PROFILES
+from theorems.engine.plan import minibatch_size
+from theorems.engine.round_data import RoundKey
+from theorems.engine.rounds import build_round
+from theorems.language.spec import Setting, SpecError
+from theorems.language.symbols import T
 from tests.test_spec_and_checker import make
 
 E7_3 = CATALOG["E7.3"]

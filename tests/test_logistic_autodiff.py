@@ -84,7 +84,7 @@ def test_certified_minimiser_against_scipy(seed: int, dim: int) -> None:
 
 def test_the_family_runs_in_the_catalog() -> None:
     from theorems.catalog import CATALOG
-    from theorems.checker import check
+    from theorems.engine.checker import check
 
     result = check(CATALOG["T21.6"], families=["logistic-l2"], counterexample_dir="unused")
     assert result.claims[0].verdict == "holds" and result.claims[0].instances > 0

@@ -9,14 +9,15 @@ import itertools
 
 import pytest
 import sympy as sp
+import torch
 
 from theorems.catalog import CATALOG
-from theorems.evaluate import evaluate
-from theorems.profiles import PROFILES
-from theorems.rounds import RoundKey, build_round, evaluate_claim
-from theorems.symbols import D, Delta, H, H_ell, T, eta, sigma
-
-import torch
+from theorems.language.evaluate import evaluate
+from theorems.engine.profiles import PROFILES
+from theorems.engine.claims import evaluate_claim
+from theorems.engine.round_data import RoundKey
+from theorems.engine.rounds import build_round
+from theorems.language.symbols import D, Delta, H, H_ell, T, eta, sigma
 
 QUICK = PROFILES["quick"]
 alpha = sp.Symbol("alpha", positive=True)
@@ -27,13 +28,13 @@ ROUNDS = [
     ("L24.2", "normalized-step", "quadratic-sc", "heavy-tailed", 16, 2, 0.99),
     ("T24.3", "sum-grad-norm", "quadratic-sc", "sphere", 64, 2, 0.05),
     ("T24.3", "sum-grad-norm-proof", "quadratic-sc", "sphere", 64, 2, 0.05),
-    ("T24.3", "before-tuning", "quadratic-sc", "sphere", 64, 2, 0.2),
+    ("T24.3", "before-tuning", "quadratic-sc", "sphere", 64, 2, 0.1),
     ("L24.4", "momentum-error", "quadratic-sc", "sphere", 64, 2, 0.9),
     ("L24.4", "momentum-error", "logistic", "finite-sum", 64, 2, 0.25),
     ("T24.5", "sum-grad-norm-corrected", "quadratic-sc", "sphere", 64, 2, 0.08),
     ("T24.5", "careful-alpha-one", "quadratic-sc", "sphere", 64, 2, 0.04),
     ("T24.5", "careful-alpha-below-one", "quadratic-sc", "sphere", 64, 2, 0.08),
-    ("T24.5", "before-tuning", "quadratic-sc", "sphere", 64, 2, 0.2),
+    ("T24.5", "before-tuning", "quadratic-sc", "sphere", 64, 2, 0.1),
 ]
 
 

@@ -18,8 +18,8 @@ from scipy import optimize
 import problems
 from problems import FAMILIES, CertificateError, Certified, Estimated, from_numpy_loss, register, user_family_modules
 from theorems.catalog import lookup
-from theorems.cli import main
-from theorems.rounds import admissible, provided_constants
+from theorems.frontends.cli import main
+from theorems.engine.plan import admissible, provided_constants
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -213,7 +213,7 @@ def run_cli(args: list[str], families: str | None, extra_path: Path | None = Non
         env["THEORYCHECK_FAMILIES"] = families
     if extra_path is not None:
         env["PYTHONPATH"] = os.pathsep.join([str(extra_path), env.get("PYTHONPATH", "")])
-    return subprocess.run([sys.executable, "-m", "theorems.cli", *args], cwd=ROOT, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "theorems", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=600)
 
 

@@ -12,14 +12,14 @@ import pytest
 import sympy as sp
 
 from theorems.catalog import CATALOG
-from theorems.checker import SAMPLE_CAP, ClaimResult, check
-from theorems.cli import _progress, main
-from theorems.profiles import PROFILES, Profile
-from theorems.report import run_settings, summary, write_report
-from theorems.report_plots import loglog_slope
-from theorems.report_progress import ReportProgress
-from theorems.spec import Claim, Setting, Source, Spec
-from theorems.symbols import Delta, H, sum_grad_sq
+from theorems.engine.checker import SAMPLE_CAP, ClaimResult, check
+from theorems.frontends.cli import _progress, main
+from theorems.engine.profiles import PROFILES, Profile
+from theorems.frontends.report import run_settings, summary, write_report
+from theorems.frontends.report_plots import loglog_slope
+from theorems.frontends.report_progress import ReportProgress
+from theorems.language.spec import Claim, Setting, Source, Spec
+from theorems.language.symbols import Delta, H, sum_grad_sq
 
 TINY = Profile("tiny", batch_size=4, replicas=8, rounds=1, horizons=(1, 4, 16), dims=(2,))
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -184,9 +184,10 @@ def test_expectation_tightness_is_ranked_by_its_confidence_interval_and_shown_wi
     """Issue 15: an expectation claim whose point estimate is 1.39 from few replicas (CI 0.51 to
     2.27) is not listed as the tightest bound; a sure claim at 0.99 is, and the CI is printed."""
     from theorems.catalog import CATALOG
-    from theorems.checker import CheckResult, ClaimResult
-    from theorems.report import render_markdown, summary
-    from theorems.rounds import Evidence, RoundKey
+    from theorems.engine.checker import CheckResult, ClaimResult
+    from theorems.frontends.report import render_markdown, summary
+    from theorems.engine.claims import Evidence
+    from theorems.engine.round_data import RoundKey
 
     key = RoundKey("P7.1", "s", "quadratic-sc", "gaussian", 0, 4, 2, 8, 16, "cpu", None)
 

@@ -18,9 +18,9 @@ import pytest
 import torch
 
 from theorems.catalog import CATALOG
-from theorems.checker import check, count_rounds, round_keys, setting_round_keys
-from theorems.profiles import PROFILES
-from theorems.rounds import build_round, build_shared_round
+from theorems.engine.checker import check, count_rounds, round_keys, setting_round_keys
+from theorems.engine.profiles import PROFILES
+from theorems.engine.rounds import build_round, build_shared_round
 
 _DATA = Path(__file__).parent / "data"
 _spec = importlib.util.spec_from_file_location("make_round_sharing_fixture", _DATA / "make_round_sharing_fixture.py")
@@ -54,7 +54,7 @@ def test_check_json_is_identical_to_the_per_claim_rounds(index: int, tmp_path: P
 
 
 def test_claims_of_a_setting_share_its_rounds_and_each_round_is_built_once(monkeypatch, tmp_path: Path) -> None:
-    import theorems.rounds as rounds
+    import theorems.engine.rounds as rounds
     built = []
     real = rounds.run_round
     monkeypatch.setattr(rounds, "run_round", lambda sampled, *a, **k: built.append(sampled.key) or real(sampled, *a, **k))
@@ -69,7 +69,7 @@ def test_claims_of_a_setting_share_its_rounds_and_each_round_is_built_once(monke
 
 def test_rounds_where_no_condition_holds_are_not_run(monkeypatch, tmp_path: Path) -> None:
     """E7.3's claims need B >= T; its minibatch is 1 at T = 64, so those rounds are skipped."""
-    import theorems.rounds as rounds
+    import theorems.engine.rounds as rounds
     sampled_keys = []
     real = rounds.sample_round
     monkeypatch.setattr(rounds, "sample_round", lambda spec, key, *a: sampled_keys.append(key) or real(spec, key, *a))

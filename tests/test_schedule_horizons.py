@@ -7,9 +7,9 @@ import dataclasses
 from algorithms import SGD
 from algorithms.protocol import as_schedule
 from theorems.catalog import CATALOG
-from theorems.checker import check
-from theorems.profiles import PROFILES
-from theorems.rounds import horizons
+from theorems.engine.checker import check
+from theorems.engine.profiles import PROFILES
+from theorems.engine.plan import horizons
 
 
 def inverted_step_decay(eta, **kwargs):

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from theorems.checker import check
-from theorems.cli import main
-from theorems.counterexample import load_counterexample, replay
-from theorems.expressions import ExpressionError, parse_expression
-from theorems.spec import Claim, Setting, Source, Spec
-from theorems.symbols import Delta, H, L1, Lstar, sum_grad_sq
+from theorems.engine.checker import check
+from theorems.frontends.cli import main
+from theorems.engine.counterexample import load_counterexample, replay
+from theorems.language.expressions import ExpressionError, parse_expression
+from theorems.language.spec import Claim, Setting, Source, Spec
+from theorems.language.symbols import Delta, H, L1, Lstar, sum_grad_sq
 
 
 def payload(target: Path) -> str:

@@ -5,10 +5,10 @@ import pytest
 import sympy as sp
 
 from theorems.catalog import CATALOG, UnknownResultError, lookup
-from theorems.checker import check
-from theorems.counterexample import load_counterexample, replay
-from theorems.spec import Claim, ProofStep, Setting, Source, Spec, SpecError
-from theorems.symbols import D, Delta, G, H, T, eta, sum_grad_sq, sum_subopt
+from theorems.engine.checker import check
+from theorems.engine.counterexample import load_counterexample, replay
+from theorems.language.spec import Claim, ProofStep, Setting, Source, Spec, SpecError
+from theorems.language.symbols import D, Delta, G, H, T, eta, sum_grad_sq, sum_subopt
 
 
 def make(claims, settings=(Setting("s", "GD", hyper={"eta": 1 / H}),), assumptions=("smooth", "lb"), steps=()):
@@ -78,7 +78,7 @@ def test_no_admissible_family_is_not_applicable(tmp_path) -> None:
 def test_finite_sums_are_evaluated_exactly() -> None:
     import torch
 
-    from theorems.evaluate import evaluate
+    from theorems.language.evaluate import evaluate
     t, c = sp.Symbol("t", positive=True, integer=True), sp.Symbol("c", positive=True)
     like = torch.zeros(2, 1, 1, dtype=torch.float64)
     values = {"T": torch.tensor(5.0, dtype=torch.float64), "c": torch.tensor([[[1.0]], [[3.0]]], dtype=torch.float64)}
@@ -123,7 +123,7 @@ def test_a_falsified_erratum_is_reported_as_erratum_not_violation(tmp_path) -> N
 
 
 def test_the_stored_T7_2_witness_replays_as_a_violation() -> None:
-    from theorems.counterexample import witness_evidence
+    from theorems.engine.counterexample import witness_evidence
     spec = CATALOG["T7.2"]
     evidence = witness_evidence(spec, spec.claim("tuned-random-iterate"))
     assert evidence is not None and evidence.measured > evidence.bound

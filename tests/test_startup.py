@@ -25,20 +25,20 @@ def _imported(code: str) -> set[str]:
 
 
 def test_importing_the_cli_imports_nothing_heavy() -> None:
-    assert _imported("import theorems, theorems.cli") == set()
+    assert _imported("import theorems, theorems.frontends.cli") == set()
 
 
 def test_help_imports_nothing_heavy() -> None:
     """``theorycheck --help`` (``check --help`` lists the problem families, so it imports them)."""
-    code = ("import contextlib, io\nfrom theorems.cli import main\n"
+    code = ("import contextlib, io\nfrom theorems.frontends.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n    main(['--help'])")
     assert _imported(code) == set()
 
 
 def test_list_imports_neither_the_checker_nor_plots_nor_dask() -> None:
-    code = "import contextlib, io\nfrom theorems.cli import main\nwith contextlib.redirect_stdout(io.StringIO()):\n    main(['list'])"
+    code = "import contextlib, io\nfrom theorems.frontends.cli import main\nwith contextlib.redirect_stdout(io.StringIO()):\n    main(['list'])"
     assert _imported(code) & {"scipy", "matplotlib", "dask", "hypothesis"} == set()
-    assert _fresh(code + "\nimport sys; print('theorems.checker' in sys.modules)") == "False"
+    assert _fresh(code + "\nimport sys; print('theorems.engine.checker' in sys.modules)") == "False"
 
 
 def test_the_catalog_integrates_nothing_at_import() -> None:
@@ -55,8 +55,8 @@ def test_the_catalog_integrates_nothing_at_import() -> None:
 
 def test_the_package_api_is_unchanged() -> None:
     import theorems
-    from theorems.checker import check
-    from theorems.spec import Spec
+    from theorems.engine.checker import check
+    from theorems.language.spec import Spec
     assert theorems.check is check and theorems.Spec is Spec
     assert set(theorems.__all__) >= {"CATALOG", "check", "lookup", "register", "Spec", "Claim", "ProofStep"}
     with pytest.raises(AttributeError):

@@ -1,7 +1,7 @@
-"""The statistics of expectation claims: p-values, false-alarm rate and power (theorems/statistics.py).
+"""The statistics of expectation claims: p-values, false-alarm rate and power (theorems/engine/statistics.py).
 
 The false-alarm rate is measured on a claim whose bound is attained exactly in expectation
-(theorems/calibration.py); the power on the same claim with its bound lowered by 5%.
+(theorems/engine/calibration.py); the power on the same claim with its bound lowered by 5%.
 benchmarks/statistics_bench.py prints the full table.
 """
 from __future__ import annotations
@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from theorems import statistics
-from theorems.calibration import rejection_rate
+from theorems.engine import statistics
+from theorems.engine.calibration import rejection_rate
 
 
 @settings(max_examples=25, deadline=None)

@@ -12,8 +12,10 @@ import torch
 from algorithms import ALGORITHMS, SVRG, run
 from problems import FAMILIES, ORACLES, FiniteSumSampling
 from theorems.catalog import CATALOG
-from theorems.rounds import RoundKey, build_round, evaluate_claim
-from theorems.profiles import PROFILES
+from theorems.engine.claims import evaluate_claim
+from theorems.engine.round_data import RoundKey
+from theorems.engine.rounds import build_round
+from theorems.engine.profiles import PROFILES
 
 F64 = torch.float64
 QUICK = PROFILES["quick"]

@@ -1,4 +1,4 @@
-"""Parallel checks on Dask give exactly the serial verdicts and evidence (theorems/sweep.py)."""
+"""Parallel checks on Dask give exactly the serial verdicts and evidence (theorems/frontends/sweep.py)."""
 from __future__ import annotations
 
 import json
@@ -10,11 +10,11 @@ import sympy as sp
 from dask.distributed import LocalCluster
 
 from theorems.catalog import CATALOG
-from theorems.cli import main
-from theorems.profiles import Profile
-from theorems.spec import Claim, Spec
-from theorems.sweep import _localize_counterexamples, run_checks
-from theorems.symbols import sum_grad_sq
+from theorems.frontends.cli import main
+from theorems.engine.profiles import Profile
+from theorems.language.spec import Claim, Spec
+from theorems.frontends.sweep import _localize_counterexamples, run_checks
+from theorems.language.symbols import sum_grad_sq
 
 TINY = Profile("tiny", batch_size=4, replicas=8, rounds=1, horizons=(1, 4), dims=(2,))
 SPEC = CATALOG["T5.8"]

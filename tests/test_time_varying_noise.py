@@ -19,11 +19,11 @@ from algorithms import SGD, MinibatchSGD, ShuffledSGD, run
 from problems import FAMILIES, ORACLES, NoiseSchedule, TimeVaryingNoise
 from problems.hard_instances import SkewedNoise
 from problems.strategies import noise_schedules, time_varying_oracles
-from theorems.checker import check
-from theorems.profiles import Profile
-from theorems.rounds import combinations
-from theorems.spec import Claim, Setting, Source, Spec
-from theorems.symbols import (B, D_sdn, Delta, H, T, c, eta, grad_sq_t, last_subopt, noise_var_t, sigma, sum_grad_sq,
+from theorems.engine.checker import check
+from theorems.engine.profiles import Profile
+from theorems.engine.plan import combinations
+from theorems.language.spec import Claim, Setting, Source, Spec
+from theorems.language.symbols import (B, D_sdn, Delta, H, T, c, eta, grad_sq_t, last_subopt, noise_var_t, sigma, sum_grad_sq,
                               sum_noise_var)
 
 F64 = torch.float64

@@ -8,10 +8,11 @@ import pytest
 import torch
 
 from problems import ORACLES, BoundOracle, Exact, GaussianNoise
-from theorems import statistics
+from theorems.engine import statistics
 from theorems.catalog import CATALOG
-from theorems.checker import check
-from theorems.rounds import RoundKey, build_round
+from theorems.engine.checker import check
+from theorems.engine.round_data import RoundKey
+from theorems.engine.rounds import build_round
 
 SPEC = CATALOG["P3.1"]
 

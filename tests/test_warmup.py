@@ -13,9 +13,11 @@ from algorithms import ProtocolError
 from algorithms.coupled import CommonRandomNumbers
 from problems import FAMILIES, ORACLES
 from theorems.catalog import CATALOG
-from theorems.checker import check
-from theorems.profiles import PROFILES
-from theorems.rounds import RoundKey, build_round, derive_seed
+from theorems.engine.checker import check
+from theorems.engine.profiles import PROFILES
+from theorems.engine.round_data import RoundKey
+from theorems.engine.rounds import build_round
+from theorems.engine.seeding import derive_seed
 
 SPEC = CATALOG["S8.2"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from theorems.catalog import lookup
-from theorems.counterexample import load_counterexample, replay
+from theorems.engine.counterexample import load_counterexample, replay
 
 ERRATA = sorted((Path(__file__).resolve().parents[1] / "theorems" / "catalog" / "errata").glob("*.json"))
 

@@ -18,10 +18,11 @@ from typing import Any
 _HOMES = {
     "CATALOG": "theorems.catalog", "UnknownResultError": "theorems.catalog", "lookup": "theorems.catalog",
     "register": "theorems.catalog",
-    "CheckResult": "theorems.checker", "ClaimResult": "theorems.checker", "check": "theorems.checker",
-    "PROFILES": "theorems.profiles", "Profile": "theorems.profiles",
-    "Claim": "theorems.spec", "ProofStep": "theorems.spec", "Setting": "theorems.spec", "Source": "theorems.spec",
-    "Spec": "theorems.spec", "SpecError": "theorems.spec",
+    "CheckResult": "theorems.engine.checker", "ClaimResult": "theorems.engine.checker",
+    "check": "theorems.engine.checker",
+    "PROFILES": "theorems.engine.profiles", "Profile": "theorems.engine.profiles",
+    "Claim": "theorems.language.spec", "ProofStep": "theorems.language.spec", "Setting": "theorems.language.spec",
+    "Source": "theorems.language.spec", "Spec": "theorems.language.spec", "SpecError": "theorems.language.spec",
 }
 
 __all__ = sorted(_HOMES)

@@ -1,6 +1,6 @@
 """Every claim of the catalog as its own pytest item (``pytest theorems/``).
 
-Each item runs the hypothesis search (theorems/hypothesis_search.py): rounds drawn by hypothesis
+Each item runs the hypothesis search (theorems/engine/hypothesis_search.py): rounds drawn by hypothesis
 within the profile's budget, steered towards high tightness with ``target``, then, for sure claims
 on parametric families, the gradient adversary from the tightest instances it found; it fails
 with the claim, the instance, measured vs bound, the search that found it and the replay command.
@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from theorems.catalog import CATALOG
-from theorems.counterexample import witness_evidence, write_counterexample
-from theorems.hypothesis_search import combos, hypothesis_search
-from theorems.profiles import PROFILES
+from theorems.engine.counterexample import witness_evidence, write_counterexample
+from theorems.engine.hypothesis_search import combos, hypothesis_search
+from theorems.engine.profiles import PROFILES
 
 CLAIMS = [(spec.id, claim.name) for spec in CATALOG.values() for claim in spec.claims]
 PROOF_STEPS = [(spec.id, i) for spec in CATALOG.values() for i in range(len(spec.proof_steps))]

@@ -1,6 +1,6 @@
 """Keep the default autodiff test run fast: `thorough` sweeps run only when asked for.
 
-The project plugin (theorems.pytest_plugin) runs tests marked `thorough` only
+The project plugin (theorems.frontends.pytest_plugin) runs tests marked `thorough` only
 with `--tc-profile thorough`; here they are deselected rather than reported
 as skipped in the default run.
 """

@@ -6,8 +6,10 @@ BEFORE rounds were shared between claims (one round per claim; regenerated from 
 performance and certified-minimiser changes altered the random streams and rounding), from a clean
 export of that commit:
     git archive e2c3c5c | tar -x -C /tmp/old
-    cp theorems/profiles.py /tmp/old/theorems/      # a Profile field added since (schedule horizons)
+    cp theorems/engine/profiles.py /tmp/old/theorems/      # a Profile field added since (schedule horizons)
     rm -r /tmp/old/theorems/catalog/errata && cp -r theorems/catalog/errata /tmp/old/theorems/catalog/
+    cp algorithms/sgd.py /tmp/old/algorithms/       # SGD's update fused into one call since (rounding)
+    cp problems/quadratic.py /tmp/old/problems/     # quadratics translated far from the origin since
     cd /tmp/old && PYTHONPATH=/tmp/old OMP_NUM_THREADS=1 python <this checkout>/tests/data/make_round_sharing_fixture.py
 (the errata witnesses, regenerated since, are data the checks read, not the round engine).
 """
@@ -23,8 +25,12 @@ from typing import Any
 import torch
 
 from theorems.catalog import CATALOG
-from theorems.checker import check
-from theorems.profiles import Profile
+try:  # this checkout's layout
+    from theorems.engine.checker import check
+    from theorems.engine.profiles import Profile
+except ModuleNotFoundError:  # the flat layout of e2c3c5c, on which the fixture is recorded
+    from theorems.checker import check
+    from theorems.profiles import Profile
 
 FIXTURE = Path(__file__).with_name("round_sharing_before.json")
 #: small budget, but every horizon of the quick profile (E7.3's condition B >= T fails at T = 64)

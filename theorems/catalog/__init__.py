@@ -7,7 +7,7 @@ from theorems.catalog import (appendix_convexity, appendix_probability, s02_conv
                               s03_shuffling, s05_function_classes, s05_smooth, s06_sgd_nonconvex, s07_minibatch,
                               s08_schedules, s10_background, s13_smooth_convex, s21_strongly_convex,
                               s23_svrg, s24_normalized)
-from theorems.spec import Spec
+from theorems.language.spec import Spec
 
 _MODULES = (s02_convex_gd, s03_sgd_convex, s03_shuffling, s05_function_classes, s05_smooth, s06_sgd_nonconvex,
             s07_minibatch, s08_schedules, s10_background, s13_smooth_convex, s21_strongly_convex,

@@ -1,8 +1,8 @@
 """Appendix B: convexity of twice-differentiable functions (Proposition B.1)."""
 from __future__ import annotations
 
-from theorems.spec import Claim, Setting, Source, Spec
-from theorems.symbols import L_w, L_wv, Lstar, curv_v, inner_grad_v
+from theorems.language.spec import Claim, Setting, Source, Spec
+from theorems.language.symbols import L_w, L_wv, Lstar, curv_v, inner_grad_v
 
 PB_1 = Spec(
     id="PB.1",

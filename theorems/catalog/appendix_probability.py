@@ -1,14 +1,14 @@
 """Appendix A: probability background (Markov, Chebyshev, Jensen, its discrete form, the union
 bound), on generated finite distributions whose expectations and probabilities are exact
-weighted sums (theorems/distribution_rounds.py), so every claim is sure."""
+weighted sums (theorems/engine/distribution_rounds.py), so every claim is sure."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import sympy as sp
 
-from theorems.spec import Claim, Setting, Source, Spec
-from theorems.symbols import (E_X1, Ef_X, P_X_ge_y, P_Xd_le_neg_y, P_dev_ge_y, P_union, f_EX, f_xbar_notes, sum_a,
+from theorems.language.spec import Claim, Setting, Source, Spec
+from theorems.language.symbols import (E_X1, Ef_X, P_X_ge_y, P_Xd_le_neg_y, P_dev_ge_y, P_union, f_EX, f_xbar_notes, sum_a,
                               sum_f_atoms, thr, var_X1, y)
 
 _ERRATA = Path(__file__).parent / "errata"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theorems.spec import Claim, ProofStep, Setting, Source, Spec
-from theorems.symbols import D, G, L_w, L_wv, T, eta, grad_sq_w, sum_subopt, v_sq
+from theorems.language.spec import Claim, ProofStep, Setting, Source, Spec
+from theorems.language.symbols import D, G, L_w, L_wv, T, eta, grad_sq_w, sum_subopt, v_sq
 
 P2_3 = Spec(
     id="P2.3",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theorems.spec import Claim, ProofStep, Setting, Source, Spec
-from theorems.symbols import D, G, T, eta, oracle_bias_w, sum_subopt
+from theorems.language.spec import Claim, ProofStep, Setting, Source, Spec
+from theorems.language.symbols import D, G, T, eta, oracle_bias_w, sum_subopt
 
 _w, _z, _m = sp.symbols("w z m", real=True)
 _s = sp.Symbol("s", positive=True)

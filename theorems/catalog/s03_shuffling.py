@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theorems.spec import Claim, ProofStep, Setting, Source, Spec
-from theorems.symbols import D, G, N, T, c, eta, sum_subopt
+from theorems.language.spec import Claim, ProofStep, Setting, Source, Spec
+from theorems.language.symbols import D, G, N, T, c, eta, sum_subopt
 
 _K = sp.Symbol("K", positive=True, integer=True)  # the number of epochs, T = K N
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import sympy as sp
 
-from theorems.spec import Claim, ProofStep, Setting, Source, Spec
-from theorems.symbols import (G, H, H_env, L_w, env_certified, env_grad_diff, env_w_hi, env_w_lo, env_wmv_hi,
+from theorems.language.spec import Claim, ProofStep, Setting, Source, Spec
+from theorems.language.symbols import (G, H, H_env, L_w, env_certified, env_grad_diff, env_w_hi, env_w_lo, env_wmv_hi,
                               env_wmv_lo, env_wv_hi, env_wv_lo, grad_diff_sq, hess_power_sq, hess_v_sq, rho, v_sq)
 
 P5_2 = Spec(

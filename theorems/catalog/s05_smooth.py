@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theorems.spec import Claim, ProofStep, Setting, Source, Spec
-from theorems.symbols import (H, L_next, L_t, L_w, L_wv, Delta, Lstar, T, c, eta, grad_sq_t,
+from theorems.language.spec import Claim, ProofStep, Setting, Source, Spec
+from theorems.language.symbols import (H, L_next, L_t, L_w, L_wv, Delta, Lstar, T, c, eta, grad_sq_t,
                               inner_grad_v, sum_grad_norm, sum_grad_sq, v_sq)
 
 L5_6 = Spec(

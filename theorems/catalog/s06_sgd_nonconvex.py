@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theorems.spec import Claim, ProofStep, Setting, Source, Spec
-from theorems.symbols import Delta, G, H, T, c, eta, sigma, sum_grad_norm, sum_grad_sq, t
+from theorems.language.spec import Claim, ProofStep, Setting, Source, Spec
+from theorems.language.symbols import Delta, G, H, T, c, eta, sigma, sum_grad_norm, sum_grad_sq, t
 
 _TUNED = sp.Min(1 / H, sp.sqrt(Delta) / (sigma * sp.sqrt(H * T)))
 

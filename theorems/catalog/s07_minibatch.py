@@ -6,8 +6,8 @@ from pathlib import Path
 
 import sympy as sp
 
-from theorems.spec import Claim, ProofStep, Setting, Source, Spec
-from theorems.symbols import B, Delta, H, T, c, eta, noise_sq_w, sigma, sum_grad_norm, sum_grad_sq
+from theorems.language.spec import Claim, ProofStep, Setting, Source, Spec
+from theorems.language.symbols import B, Delta, H, T, c, eta, noise_sq_w, sigma, sum_grad_norm, sum_grad_sq
 
 _SIZES = (1, 3, 16)
 

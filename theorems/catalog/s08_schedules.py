@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theorems.spec import Claim, Coupled, ProofStep, Setting, Source, Spec
-from theorems.symbols import H, T, c, coupled_dist, eta, grad_sq_1, sigma
+from theorems.language.spec import Claim, Coupled, ProofStep, Setting, Source, Spec
+from theorems.language.symbols import H, T, c, coupled_dist, eta, grad_sq_1, sigma
 
 _x = sp.Symbol("x", positive=True)
 _g = sp.Symbol("g", nonnegative=True)   # ||grad L(w1)||

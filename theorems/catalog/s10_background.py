@@ -1,12 +1,12 @@
 """Section 10: the sum-integral comparison (Lemma 10.2) and the auxiliary results of section 10.3
 (bias-variance decomposition, Young and Cauchy-Schwarz), on generated finite distributions with
-exact expectations (theorems/distribution_rounds.py)."""
+exact expectations (theorems/engine/distribution_rounds.py)."""
 from __future__ import annotations
 
 import sympy as sp
 
-from theorems.spec import Claim, ProofStep, Setting, Source, Spec
-from theorems.symbols import (E_A_sq, E_AB, E_B_sq, E_sq_dist_Y, F_end, F_start, bias_sq, inner_xY, norm_Y,
+from theorems.language.spec import Claim, ProofStep, Setting, Source, Spec
+from theorems.language.symbols import (E_A_sq, E_AB, E_B_sq, E_sq_dist_Y, F_end, F_start, bias_sq, inner_xY, norm_Y,
                               norm_x, sum_xf, var_X)
 
 _DISTRIBUTIONS = Setting("distributions", "distribution")

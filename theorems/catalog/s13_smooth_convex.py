@@ -1,8 +1,8 @@
 """Section 13: faster rates for smooth convex losses."""
 from __future__ import annotations
 
-from theorems.spec import Claim, ProofStep, Setting, Source, Spec
-from theorems.symbols import D, H, L_w, Lstar, T, avg_iterate_subopt, eta, grad_sq_w, sum_subopt
+from theorems.language.spec import Claim, ProofStep, Setting, Source, Spec
+from theorems.language.symbols import D, H, L_w, Lstar, T, avg_iterate_subopt, eta, grad_sq_w, sum_subopt
 
 L13_2 = Spec(
     id="L13.2",

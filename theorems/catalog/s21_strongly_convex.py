@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theorems.spec import Claim, Setting, Source, Spec
-from theorems.symbols import H, L1, L_next, L_w, Lstar, dist_sq_w, grad_sq_w, mu, t
+from theorems.language.spec import Claim, Setting, Source, Spec
+from theorems.language.symbols import H, L1, L_next, L_w, Lstar, dist_sq_w, grad_sq_w, mu, t
 
 L21_5 = Spec(
     id="L21.5",

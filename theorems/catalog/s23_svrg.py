@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from theorems.spec import Claim, ProofStep, Setting, Source, Spec
-from theorems.symbols import D, Delta, H_ell, L_t, Lstar, N, T, anchor_subopt_t, c, est_sq_t, eta, sum_subopt
+from theorems.language.spec import Claim, ProofStep, Setting, Source, Spec
+from theorems.language.symbols import D, Delta, H_ell, L_t, Lstar, N, T, anchor_subopt_t, c, est_sq_t, eta, sum_subopt
 
 _k = sp.Symbol("k", nonnegative=True)  # the snapshot period is floor(k N) + 1 steps
 _a, _b = sp.symbols("a b", nonnegative=True)  # L(w) - L*, L(v) - L*

@@ -31,8 +31,8 @@ from pathlib import Path
 
 import sympy as sp
 
-from theorems.spec import Claim, ProofStep, Setting, Source, Spec
-from theorems.symbols import (Delta, H, H_ell, L_next, L_t, T, c, est_err_t, eta, grad_sq_t, sigma,
+from theorems.language.spec import Claim, ProofStep, Setting, Source, Spec
+from theorems.language.symbols import (Delta, H, H_ell, L_next, L_t, T, c, est_err_t, eta, grad_sq_t, sigma,
                               sum_grad_norm, t)
 
 alpha = sp.Symbol("alpha", positive=True)

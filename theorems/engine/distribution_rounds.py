@@ -4,13 +4,14 @@ A round draws B finite distributions of K = T + 1 atoms in R^d from a generator 
 ``problems.DISTRIBUTIONS`` (the round key's ``family``) and, when the result needs one, a
 function chosen by the round's seed among those the key's ``oracle`` slot admits (``functions``):
 a convex problem family's loss for Jensen (slot ``cvx``), a non-increasing function of
-``problems.decreasing`` for Lemma 10.2 (slot ``decreasing``), or ``none``. Every symbol of ``theorems.symbols.DISTRIBUTION`` is then an exact
-weighted sum over the atoms, so the claims are sure: no Monte Carlo error, no false alarms.
+``problems.decreasing`` for Lemma 10.2 (slot ``decreasing``), or ``none``. Every symbol of
+``theorems.language.symbols.DISTRIBUTION`` is then an exact weighted sum over the atoms, so the
+claims are sure: no Monte Carlo error, no false alarms.
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import Any, Callable, Mapping
 
 import sympy as sp
 import torch
@@ -18,12 +19,10 @@ import torch
 from problems import FAMILIES
 from problems.decreasing import DECREASING
 from problems.distributions import DISTRIBUTION_CLASSES, DISTRIBUTIONS, DistributionBatch
-from theorems.evaluate import evaluate
-from theorems.seeding import derive_seed, draw_free
-
-if TYPE_CHECKING:
-    from theorems.rounds import RoundKey
-    from theorems.spec import Setting
+from theorems.language.evaluate import evaluate
+from theorems.engine.round_data import RoundKey
+from theorems.engine.seeding import derive_seed, draw_free
+from theorems.language.spec import Setting
 
 Tensor = torch.Tensor
 

@@ -21,9 +21,12 @@ import torch
 
 from problems import FAMILIES
 from problems.parametric import Params, certify, is_parametric, select, to_lists
-from theorems.profiles import Profile
-from theorems.rounds import ClaimRound, RoundData, RoundKey, _sides, build_round, derive_seed, evaluate_claim
-from theorems.spec import Claim, Spec
+from theorems.engine.profiles import Profile
+from theorems.engine.claims import ClaimRound, evaluate_claim, sides
+from theorems.engine.round_data import RoundData, RoundKey
+from theorems.engine.rounds import build_round
+from theorems.engine.seeding import derive_seed
+from theorems.language.spec import Claim, Spec
 
 Tensor = torch.Tensor
 
@@ -45,11 +48,11 @@ def instance_tightness(claim: Claim, data: RoundData, rtol: float, atol: float, 
     """Per instance, the largest measured / (bound + discount x rounding tolerance) over replicas
     and steps where the bound is above the rounding level and the claim's condition holds; -inf
     where there is none. Differentiable in whatever ``data`` was built from."""
-    measured, bound, tol = _sides(claim, data, rtol, atol)
+    measured, bound, tol = sides(claim, data, rtol, atol)
     B = measured.shape[0]
     valid = (bound > tol) & torch.isfinite(measured) & torch.isfinite(bound)
     if claim.when is not None:
-        from theorems.evaluate import evaluate
+        from theorems.language.evaluate import evaluate
         valid = valid & evaluate(claim.when, data.values, data.like).expand_as(valid)
     ratio = measured / torch.where(valid, bound + discount * tol, torch.ones_like(bound))
     ratio = torch.where(valid, ratio, torch.full_like(ratio, -math.inf))

@@ -16,20 +16,23 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 import sympy as sp
 import torch
 
-from theorems.adversaries import GRADIENT_SEARCH, gradient_search
-from theorems.counterexample import witness_evidence, write_counterexample
-from theorems.profiles import PROFILES, Profile
-from theorems import symbols as S
-from theorems.rounds import (ClaimRound, Evidence, RoundKey, build_round, build_shared_round, combinations,
-                             derive_seed, evaluate_claim, horizons, measure_instance, round_key)
-from theorems.spec import Claim, Setting, Spec
+from theorems.engine.adversaries import GRADIENT_SEARCH, gradient_search
+from theorems.engine.counterexample import witness_evidence, write_counterexample
+from theorems.engine.profiles import PROFILES, Profile
+from theorems.language import symbols as S
+from theorems.engine.claims import ClaimRound, Evidence, evaluate_claim, measure_instance
+from theorems.engine.plan import combinations, horizons, round_key
+from theorems.engine.round_data import RoundKey
+from theorems.engine.rounds import build_round, build_shared_round
+from theorems.engine.seeding import derive_seed
+from theorems.language.spec import Claim, Setting, Spec
 
 HOLDS, VIOLATED, NOT_APPLICABLE, ERRATUM = "holds", "violated", "not-applicable", "erratum"
 
 #: At most this many tightness values are kept per claim (reservoir sample, seeded by the claim).
 SAMPLE_CAP = 5000
 #: Which search found the worst instance: the profile's random rounds, or the gradient adversary
-#: (theorems/adversaries.py) started from their best instances.
+#: (theorems/engine/adversaries.py) started from their best instances.
 RANDOM_SEARCH = "random"
 
 

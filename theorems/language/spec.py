@@ -17,7 +17,7 @@ import sympy as sp
 from problems import CLASS_TAGS, ORACLES
 from problems.decreasing import DECREASING_CLASSES
 from problems.distributions import DISTRIBUTION_CLASSES
-from theorems import symbols as S
+from theorems.language import symbols as S
 
 KINDS = ("sure", "expect")
 POINTWISE = "pointwise"
@@ -59,7 +59,7 @@ class Setting:
     """One way to run the result: an algorithm (a name in ``algorithms.ALGORITHMS``,
     ``"pointwise"`` for a lemma that holds at every point, or ``"distribution"`` for a fact about
     random variables, checked on generated finite distributions with exact expectations,
-    theorems/distribution_rounds.py), its hyper-parameters as sympy
+    theorems/engine/distribution_rounds.py), its hyper-parameters as sympy
     expressions, free parameters drawn per instance in [low, high] (endpoints included with
     positive probability), the oracles under which the result is claimed, and ``minibatch``
     sizes: each round draws one, passes it to the algorithm as ``batch_size`` and binds the
@@ -223,7 +223,7 @@ def _validate(spec: Spec) -> None:
             extra = {x.name for x in sp.sympify(expr).free_symbols} - vocabulary
             if extra:
                 fail(f"claim {c.name!r}: {label} uses {sorted(extra)}, which setting {s.name!r} does not "
-                     f"provide; available symbols are {sorted(vocabulary)} (theorems/symbols.py)")
+                     f"provide; available symbols are {sorted(vocabulary)} (theorems/language/symbols.py)")
         if (c.erratum is None) != (c.corrected_by is None):
             fail(f"claim {c.name!r}: an erratum needs both `erratum` (what is wrong) and `corrected_by` "
                  "(the name of the corrected claim)")

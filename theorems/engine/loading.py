@@ -13,7 +13,7 @@ import sympy as sp
 import torch
 
 from algorithms import ALGORITHMS, torch_optimizer
-from theorems.expressions import ExpressionError, parse_expression
+from theorems.language.expressions import ExpressionError, parse_expression
 
 
 class AlgorithmLoadError(ValueError):
@@ -101,7 +101,7 @@ def parse_options(items: Iterable[str]) -> dict[str, Any]:
 
 def parse_hyper(text: str, allowed: Iterable[str], context: str) -> sp.Expr:
     """A hyper-parameter override such as ``1/(3*H)``: an expression of ``allowed`` symbols,
-    parsed as data (theorems/expressions.py), never evaluated as Python."""
+    parsed as data (theorems/language/expressions.py), never evaluated as Python."""
     try:
         return parse_expression(text, sorted(set(allowed)))
     except ExpressionError as exc:

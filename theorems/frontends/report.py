@@ -24,9 +24,9 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import sympy as sp
 
 from problems.numpy_loss import certificate_lines
-from theorems.checker import CheckResult, ClaimResult
-from theorems.report_math import latex, mathml, relation
-from theorems.report_plots import VERDICT_COLOURS, claim_figure, loglog_slope, tightness_chart
+from theorems.engine.checker import CheckResult, ClaimResult
+from theorems.frontends.report_math import latex, mathml, relation
+from theorems.frontends.report_plots import VERDICT_COLOURS, claim_figure, loglog_slope, tightness_chart
 
 VERDICTS = ("holds", "violated", "erratum", "not-applicable")
 

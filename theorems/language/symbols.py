@@ -71,7 +71,7 @@ NOISE_VARIANCE = {s.name: s for s in (noise_var_t, sum_noise_var)}
 PER_STEP = {s.name: s for s in (L_t, L_next, grad_sq_t, t, noise_var_t, *PROBES.values())}
 
 # Coupled runs (settings with ``coupled``): the same instances, from the same w1, run by a second
-# algorithm (theorems.spec.Coupled), e.g. section 8.2's B small steps against one big-batch step.
+# algorithm (theorems.language.spec.Coupled), e.g. section 8.2's B small steps against one big-batch step.
 coupled_dist = sp.Symbol("coupled_dist", nonnegative=True)  # ||w_{T+1} - w'_{T'+1}||, w' the coupled run
 COUPLED = {s.name: s for s in (coupled_dist,)}
 
@@ -92,7 +92,7 @@ POINTWISE = {s.name: s for s in (L_w, L_wv, grad_sq_w, inner_grad_v, v_sq, dist_
 eta = sp.Symbol("eta", positive=True)
 c = sp.Symbol("c", nonnegative=True)
 
-# Distribution quantities (settings of kind "distribution", theorems/distribution_rounds.py): a
+# Distribution quantities (settings of kind "distribution", theorems/engine/distribution_rounds.py): a
 # finite distribution of K = T + 1 atoms x_k in R^d with weights p_k, a point Y in R^d and the
 # mass sum_i a_i (a_k = mass p_k); every expectation below is the exact weighted sum. X is the
 # random vector, X_1 its first coordinate (the scalar of Markov and Chebyshev), A = X_1 and
@@ -135,7 +135,7 @@ DISTRIBUTION = {s.name: s for s in (E_X1, var_X1, E_sq_dist_Y, bias_sq, var_X, E
 DISTRIBUTION_HYPER = {thr.name: thr}
 
 # Pointwise function-class quantities (Propositions 5.2 and B.1, Theorem 5.3), computed only for
-# settings whose claims use them (theorems/function_classes.py).
+# settings whose claims use them (theorems/language/function_classes.py).
 grad_diff_sq = sp.Symbol("grad_diff_sq", nonnegative=True)  # ||grad L(w + v) - grad L(w)||^2
 hess_v_sq = sp.Symbol("hess_v_sq", nonnegative=True)  # ||Hess L(w) v||^2
 hess_power_sq = sp.Symbol("hess_power_sq", nonnegative=True)  # ||Hess L(w) u||^2, u unit from power iteration

@@ -16,12 +16,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
-from theorems.profiles import PROFILES
-from theorems.report_progress import ReportProgress
+from theorems.engine.profiles import PROFILES
+from theorems.frontends.report_progress import ReportProgress
 
 if TYPE_CHECKING:
-    from theorems.checker import CheckResult
-    from theorems.sweep import CheckError
+    from theorems.engine.checker import CheckResult
+    from theorems.frontends.sweep import CheckError
 
 # torch, the catalog, the checker, the report and Dask are imported by the commands that use
 # them, so that ``theorycheck --help`` starts at once (issue 14, item 5).
@@ -145,7 +145,7 @@ def _progress(enabled: bool) -> Callable[[str], None] | None:
 
 
 def _summary_line(result: CheckResult | CheckError) -> str:
-    from theorems.sweep import CheckError
+    from theorems.frontends.sweep import CheckError
     if isinstance(result, CheckError):
         return f"{result.spec.id:6s} not checked: {result.message}"
     parts = []
@@ -180,7 +180,7 @@ def _check_text(result: CheckResult, requested: Sequence[str] | None = None) -> 
             lines.append(f"    violated on {v.key.family}/{v.key.oracle} instance {v.instance} (T={v.key.horizon}, "
                          f"d={v.key.dim}{'' if v.step is None else f', t={v.step}'}): measured {v.measured:.6g} > "
                          f"bound {v.bound:.6g}{(' (' + v.reason + ')') if v.reason else ''}")
-            from theorems.loading import imports_code
+            from theorems.engine.loading import imports_code
             flag = " --allow-import" if result.algorithm and imports_code(result.algorithm) else ""
             lines.append(f"    replay: theorycheck replay {c.counterexample}{flag}")
     for description, ok in result.proof_steps:
@@ -206,7 +206,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 def _variant(args: argparse.Namespace) -> dict:
     """The algorithm, its options and the hyper-parameter overrides given on the command line."""
-    from theorems.loading import parse_assignments, parse_options
+    from theorems.engine.loading import parse_assignments, parse_options
     options = parse_options(args.option)
     hyper = parse_assignments(args.hyper, "--hyper")
     if args.algorithm is not None and not args.algorithm.strip():
@@ -233,7 +233,7 @@ def _specs(ids: Sequence[str]) -> list:
 def _select(specs: list, args: argparse.Namespace, variant: dict) -> list:
     """The results to run after ``--claim`` and the variant's reach are applied: an option that
     applies to none of them is an error; results it does not reach are named on stderr."""
-    from theorems.checker import variant_replaces
+    from theorems.engine.checker import variant_replaces
     if args.claim:
         known = {c.name for spec in specs for c in spec.claims}
         unknown = [n for n in args.claim if n not in known]
@@ -263,7 +263,7 @@ def _select(specs: list, args: argparse.Namespace, variant: dict) -> list:
 
 def _outcome(results: Sequence[CheckResult | CheckError]) -> int:
     """1 when a claim was violated; else 2 when a result could not be checked; else 0."""
-    from theorems.sweep import CheckError
+    from theorems.frontends.sweep import CheckError
     if any(r.violated for r in results):
         return EXIT_VIOLATED
     return EXIT_USAGE if any(isinstance(r, CheckError) for r in results) else EXIT_OK
@@ -280,7 +280,7 @@ def _run_kwargs(args: argparse.Namespace, variant: dict, device: str) -> dict:
     batched problems more threads only add synchronisation: issue 14)."""
     import torch
 
-    from theorems.sweep import validate_scheduler
+    from theorems.frontends.sweep import validate_scheduler
     if args.scheduler:
         validate_scheduler(args.scheduler, command_line=True)
     if args.jobs < 1:
@@ -291,7 +291,7 @@ def _run_kwargs(args: argparse.Namespace, variant: dict, device: str) -> dict:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from theorems.sweep import CheckError, run_checks
+    from theorems.frontends.sweep import CheckError, run_checks
     specs = _specs(args.id)
     variant = _variant(args)
     specs = _select(specs, args, variant)
@@ -316,10 +316,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from theorems.checker import count_rounds
-    from theorems.report import run_settings, write_report
-    from theorems.report_output import check_output_folder, staged_folder
-    from theorems.sweep import CheckError, run_checks
+    from theorems.engine.checker import count_rounds
+    from theorems.frontends.report import run_settings, write_report
+    from theorems.frontends.report_output import check_output_folder, staged_folder
+    from theorems.frontends.sweep import CheckError, run_checks
     device = _device(args.device)
     variant = _variant(args)
     started = time.perf_counter()
@@ -372,7 +372,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_replay(args: argparse.Namespace) -> int:
     from theorems.catalog import UnknownResultError, lookup
-    from theorems.counterexample import CounterexampleError, load_counterexample, replay
+    from theorems.engine.counterexample import CounterexampleError, load_counterexample, replay
     document = load_counterexample(args.file)
     try:
         spec = lookup(document["theorem"])
@@ -394,9 +394,9 @@ _COMMANDS = {"list": _cmd_list, "check": _cmd_check, "report": _cmd_report, "rep
 #: The errors reported as one line with exit code 2, by module and name (their modules are
 #: imported only by the commands that can raise them).
 _USER_ERRORS = frozenset({("theorems.catalog", "UnknownResultError"),
-                          ("theorems.loading", "AlgorithmLoadError"), ("algorithms.run", "ProtocolError"),
-                          ("theorems.counterexample", "CounterexampleError"), ("theorems.spec", "SpecError"),
-                          ("theorems.sweep", "SchedulerError"), ("theorems.report_output", "OutputError"),
+                          ("theorems.engine.loading", "AlgorithmLoadError"), ("algorithms.run", "ProtocolError"),
+                          ("theorems.engine.counterexample", "CounterexampleError"), ("theorems.language.spec", "SpecError"),
+                          ("theorems.frontends.sweep", "SchedulerError"), ("theorems.frontends.report_output", "OutputError"),
                           ("problems.numpy_loss", "CertificateError")})
 
 
@@ -442,7 +442,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         modules: list[str] = []
         if os.environ.get("THEORYCHECK_FAMILIES"):  # import only what the user named there
             from problems import user_family_modules
-            from theorems.loading import load_module
+            from theorems.engine.loading import load_module
             modules = user_family_modules()
             for module in modules:
                 load_module(module)
@@ -451,7 +451,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("--scheduler: the families of THEORYCHECK_FAMILIES do not reach Dask workers yet; "
                              "run without --scheduler")
         if args.load:
-            from theorems.loading import load_module
+            from theorems.engine.loading import load_module
             for module in args.load:
                 load_module(module)
         return _COMMANDS[args.command](args)
@@ -475,6 +475,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

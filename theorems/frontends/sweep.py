@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from algorithms import ProtocolError
-from theorems.checker import CheckResult, check
-from theorems.counterexample import write_counterexample
-from theorems.loading import AlgorithmLoadError
-from theorems.profiles import PROFILES
-from theorems.spec import Spec, SpecError
+from theorems.engine.checker import CheckResult, check
+from theorems.engine.counterexample import write_counterexample
+from theorems.engine.loading import AlgorithmLoadError
+from theorems.engine.profiles import PROFILES
+from theorems.language.spec import Spec, SpecError
 
 #: errors that concern one result (its variant cannot run there, an override does not apply):
 #: reported for that result while the others are checked
@@ -59,7 +59,7 @@ def _start_worker(modules: Sequence[str]) -> None:
     import torch
 
     from problems import user_family_modules
-    from theorems.loading import load_module
+    from theorems.engine.loading import load_module
 
     torch.set_num_threads(1)
     for module in [*user_family_modules(), *modules]:

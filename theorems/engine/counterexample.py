@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from theorems.loading import imports_code
-from theorems.profiles import PROFILES, Profile
-from theorems.rounds import Evidence, RoundKey, build_round, compare
-from theorems.spec import Claim, Spec
+from theorems.engine.loading import imports_code
+from theorems.engine.profiles import PROFILES, Profile
+from theorems.engine.claims import Evidence, compare
+from theorems.engine.round_data import RoundKey
+from theorems.engine.rounds import build_round
+from theorems.language.spec import Claim, Spec
 
 FORMAT_VERSION = 1
 

@@ -1,4 +1,4 @@
-"""Pointwise values of the function-class symbols (theorems/symbols.py) at sampled points w and
+"""Pointwise values of the function-class symbols (theorems/language/symbols.py) at sampled points w and
 directions v: gradient differences and Hessian-vector products (Propositions 5.2 and B.1) and
 certified brackets of the Moreau envelope (Theorem 5.3, problems/moreau.py). Each group is
 computed only when a claim of the setting uses one of its symbols."""

@@ -5,7 +5,7 @@ Hypothesis draws the rounds (problem family, oracle, horizon T, dimension, seed;
 each) within the profile's budget. Expectation claims are tested at the profile's level divided
 by the number of rounds (Bonferroni), so a true claim fails by chance with probability at most
 that level. The search stops at the first violation, which hypothesis then shrinks. When it
-finds none, the gradient adversary (theorems/adversaries.py) ascends from the tightest instance
+finds none, the gradient adversary (theorems/engine/adversaries.py) ascends from the tightest instance
 hypothesis found for each (family, oracle) pair, within the profile's gradient budget, so
 ``pytest theorems/`` runs sure claims of parametric families through both searches.
 """
@@ -18,11 +18,15 @@ from typing import Iterable
 from hypothesis import HealthCheck, given, settings, target
 from hypothesis import strategies as st
 
-from theorems.adversaries import GRADIENT_SEARCH, gradient_search
-from theorems.profiles import Profile
-from theorems.rounds import Evidence, RoundKey, build_round, combinations, derive_seed, evaluate_claim, round_key
-from theorems.rounds import horizons as setting_horizons
-from theorems.spec import Claim, Spec
+from theorems.engine.adversaries import GRADIENT_SEARCH, gradient_search
+from theorems.engine.profiles import Profile
+from theorems.engine.claims import Evidence, evaluate_claim
+from theorems.engine.plan import combinations, round_key
+from theorems.engine.round_data import RoundKey
+from theorems.engine.rounds import build_round
+from theorems.engine.seeding import derive_seed
+from theorems.engine.plan import horizons as setting_horizons
+from theorems.language.spec import Claim, Spec
 
 HYPOTHESIS_SEARCH = "hypothesis"
 
@@ -45,7 +49,7 @@ class HypothesisOutcome:
 
 
 def combos(spec: Spec, claim: Claim, families: Iterable[str] | None = None) -> list[tuple[str, str]]:
-    """What the claim's setting runs on (theorems.rounds.combinations)."""
+    """What the claim's setting runs on (theorems.engine.rounds.combinations)."""
     return combinations(spec, spec.setting(claim.setting), families)
 
 

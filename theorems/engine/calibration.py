@@ -12,9 +12,15 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from theorems.rounds import RoundKey, build_round, derive_seed, evaluate_claim
-from theorems.spec import Claim, Setting, Source, Spec
-from theorems.symbols import H, last_subopt, sigma
+from theorems.engine.claims import evaluate_claim
+
+from theorems.engine.round_data import RoundKey
+
+from theorems.engine.rounds import build_round
+
+from theorems.engine.seeding import derive_seed
+from theorems.language.spec import Claim, Setting, Source, Spec
+from theorems.language.symbols import H, last_subopt, sigma
 
 _k = sp.Symbol("k", positive=True)
 
