@@ -1,5 +1,5 @@
 """Normalized SGD with momentum and with variance-reduced momentum (section 24 of the notes,
-lines 3430 and 3620), batched over instances and replicas.
+lines 3436 and 3600), batched over instances and replicas.
 
 Normalized SGD with momentum (Lemma 24.1, Theorem 24.3):
 
