@@ -7,6 +7,7 @@ from algorithms.protocol import Algorithm, HyperParameter, Oracle, Schedule, as_
 from algorithms.run import FIELDS, ProtocolError, Trace, run, run_in_chunks
 from algorithms.schedules import CosineAnnealing, CosineWithRestarts, LinearWarmup, StepDecay, scale_for_batch_size
 from algorithms.sgd import GD, SGD, MinibatchSGD
+from algorithms.layerwise import LAMB, LARS
 from algorithms.normalized import NormalizedSGDMomentum, NormalizedSGDVR
 from algorithms.shuffling import ShuffledSGD
 from algorithms.svrg import SVRG
@@ -14,10 +15,12 @@ from algorithms.torch_optim import TorchOptimizer, torch_optimizer
 
 #: Built-in algorithm factories by name.
 ALGORITHMS = {"GD": GD, "SGD": SGD, "MinibatchSGD": MinibatchSGD, "ShuffledSGD": ShuffledSGD, "SVRG": SVRG,
-              "NormalizedSGDMomentum": NormalizedSGDMomentum, "NormalizedSGDVR": NormalizedSGDVR}
+              "NormalizedSGDMomentum": NormalizedSGDMomentum, "NormalizedSGDVR": NormalizedSGDVR, "LARS": LARS,
+              "LAMB": LAMB}
 
 __all__ = [
     "ALGORITHMS", "GD", "SGD", "Algorithm", "CosineAnnealing", "CosineWithRestarts", "HyperParameter",
-    "LinearWarmup", "MinibatchSGD", "NormalizedSGDMomentum", "NormalizedSGDVR", "SVRG", "Oracle", "ProtocolError", "Schedule", "ShuffledSGD", "StepDecay", "TorchOptimizer", "Trace",
+    "LAMB", "LARS", "LinearWarmup", "MinibatchSGD", "NormalizedSGDMomentum", "NormalizedSGDVR", "Oracle",
+    "ProtocolError", "SVRG", "Schedule", "ShuffledSGD", "StepDecay", "TorchOptimizer", "Trace",
     "FIELDS", "as_schedule", "run", "run_in_chunks", "scale_for_batch_size", "torch_optimizer",
 ]
