@@ -10,17 +10,24 @@ from algorithms.sgd import GD, SGD, MinibatchSGD
 from algorithms.momentum import MomentumSGD, TorchMomentum, momentum_sgd_as_printed
 from algorithms.parallel import ParallelMinibatchSGD
 from algorithms.scheduled_sgd import cosine_restarts_sgd, cosine_sgd, step_decay_sgd, warmup_sgd
+from algorithms.layerwise import LAMB, LARS
+from algorithms.normalized import NormalizedSGDMomentum, NormalizedSGDVR
 from algorithms.shuffling import ShuffledSGD
+from algorithms.svrg import SVRG
 from algorithms.torch_optim import TorchOptimizer, torch_optimizer
 
 #: Built-in algorithm factories by name.
 ALGORITHMS = {"GD": GD, "SGD": SGD, "MinibatchSGD": MinibatchSGD, "ShuffledSGD": ShuffledSGD,
               "ParallelMinibatchSGD": ParallelMinibatchSGD, "MomentumSGD": MomentumSGD,
               "MomentumSGD-as-printed": momentum_sgd_as_printed, "SGD-step-decay": step_decay_sgd,
-              "SGD-cosine": cosine_sgd, "SGD-cosine-restarts": cosine_restarts_sgd, "SGD-warmup": warmup_sgd}
+              "SGD-cosine": cosine_sgd, "SGD-cosine-restarts": cosine_restarts_sgd, "SGD-warmup": warmup_sgd,
+              "SVRG": SVRG, "NormalizedSGDMomentum": NormalizedSGDMomentum, "NormalizedSGDVR": NormalizedSGDVR,
+              "LARS": LARS, "LAMB": LAMB}
 
 __all__ = [
     "ALGORITHMS", "GD", "SGD", "Algorithm", "CosineAnnealing", "CosineWithRestarts", "HyperParameter",
-    "LinearWarmup", "MinibatchSGD", "MomentumSGD", "ParallelMinibatchSGD", "TorchMomentum", "Oracle", "ProtocolError", "Schedule", "ShuffledSGD", "StepDecay", "TorchOptimizer", "Trace",
+    "LAMB", "LARS", "LinearWarmup", "MinibatchSGD", "MomentumSGD", "NormalizedSGDMomentum", "NormalizedSGDVR",
+    "Oracle", "ParallelMinibatchSGD", "ProtocolError", "SVRG", "Schedule", "ShuffledSGD", "StepDecay",
+    "TorchMomentum", "TorchOptimizer", "Trace",
     "FIELDS", "as_schedule", "run", "run_in_chunks", "scale_for_batch_size", "torch_optimizer",
 ]

@@ -56,6 +56,29 @@ class CommonRandomNumbers:
         return total / m
 
 
+class PairedSamples:
+    """An oracle that can also evaluate one sample z at two points: ``paired(w_a, w_b, m)`` returns
+    (g(w_a, z), g(w_b, z)) for the same fresh z (the generator state is replayed for the second
+    point, and then stands where one draw leaves it), as variance-reduced estimates
+    grad l(w_t, z_t) - grad l(w_{t-1}, z_t) need (section 24.1). Calls and other attributes (a
+    finite-sum sampler's ``term_grad``) pass through to the wrapped ``sample``."""
+
+    def __init__(self, sample, generator: torch.Generator) -> None:
+        self.sample, self.generator = sample, generator
+
+    def __call__(self, w: Tensor, m: int = 1) -> Tensor:
+        return self.sample(w, m)
+
+    def paired(self, w_a: Tensor, w_b: Tensor, m: int = 1) -> tuple[Tensor, Tensor]:
+        state = self.generator.get_state()
+        first = self.sample(w_a, m)
+        self.generator.set_state(state)
+        return first, self.sample(w_b, m)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.sample, name)
+
+
 def run_coupled(algorithm: Algorithm, other: Algorithm, problem: ProblemBatch, oracle: BoundOracle,
                 generator: torch.Generator, horizon: int, other_horizon: int, replicas: int = 1,
                 shared_samples: bool = True, noise_variance: bool = False,

@@ -21,6 +21,13 @@ An algorithm that keeps a gradient estimate (a momentum buffer, Algorithm 16) ma
 ``estimate_err_sq`` the runner records ||m_t - grad L(w_t)||^2 for t = 1..T+1 (the notes'
 ||epsilon_t||^2; for t = T+1 it takes one more step, whose iterate it discards).
 
+Algorithms with state (momentum, snapshots) may define ``probe(w, state, oracle)``: called after
+each step with the iterate w_t the step started from and the new state, it returns named tensors
+that the runner turns into the per-step records ``est_err`` = ||m_t - grad L(w_t)|| ("estimate": the
+gradient estimate m_t the step used), ``anchor_loss`` = L(v_t) ("anchor": the snapshot v the step
+used) and ``est_sq`` (returned as "estimate_sq", shape (B, R): the exact conditional second moment
+of the step's estimate). A probe draws no random numbers, so it leaves the run unchanged.
+
 ``run_in_chunks`` runs the instances in chunks (so each chunk's data stays in the CPU's cache)
 and gives the same trace as one ``run`` for deterministic oracles.
 """
@@ -42,10 +49,13 @@ class ProtocolError(TypeError):
     """An algorithm does not follow the batched protocol (algorithms.protocol)."""
 
 
-#: The quantities ``run`` can record (``record=``), all by default.
+#: The quantities ``run`` records by default (``record=``).
 FIELDS = ("loss", "grad_sq", "dist_sq", "avg_iterate_loss")
 #: Fields recorded only when named in ``record=``: the error of an algorithm's gradient estimate.
 OPTIONAL_FIELDS = ("estimate_err_sq",)
+#: The fields measured from an algorithm's ``probe`` (module docstring), with the key each needs;
+#: recorded only when named in ``record``.
+PROBE_FIELDS = {"est_err": "estimate", "anchor_loss": "anchor", "est_sq": "estimate_sq"}
 #: Iterates measured together in one batched call: about BLOCK_VALUES numbers per instance,
 #: between 16 and 256 iterates (a count that depends on R and d only, so a chunked run measures
 #: the same blocks as a whole one).
@@ -63,7 +73,10 @@ class Trace:
     averaged iterate, shape (B, R), and the last iterate w_{T+1}, shape (B, R, d); ``noise_var``,
     when recorded, is the conditional noise variance sigma_t^2 of each step, shape (B, R, T);
     ``estimate_err_sq`` is ||m_t - grad L(w_t)||^2 of an algorithm's gradient estimate m_t
-    (``estimate(state)``), shape (B, R, T+1). A field that the run did not record is None; ``horizon`` is T."""
+    (``estimate(state)``), shape (B, R, T+1).
+
+    The probe fields ``est_err``, ``anchor_loss`` and ``est_sq`` have shape (B, R, T) (step t at index t - 1).
+    A field that the run did not record is None; ``horizon`` is T."""
 
     horizon: int
     loss: Tensor | None = None
@@ -73,6 +86,9 @@ class Trace:
     last_iterate: Tensor | None = None
     noise_var: Tensor | None = None
     estimate_err_sq: Tensor | None = None
+    est_err: Tensor | None = None
+    anchor_loss: Tensor | None = None
+    est_sq: Tensor | None = None
 
 
 def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizon: int,
@@ -91,6 +107,11 @@ def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizo
     if horizon < 1:
         raise ValueError(f"run: horizon must be >= 1, got {horizon}")
     fields = _fields(record)
+    probing = sorted(fields & set(PROBE_FIELDS))
+    if probing and not callable(getattr(algorithm, "probe", None)):
+        raise ProtocolError(f"recording {probing} needs an algorithm with a probe(w, state, oracle) method "
+                            "(algorithms/run.py); this one has none")
+    probes: dict[str, list[Tensor]] = {name: [] for name in probing}
     B, d = problem.w1.shape
     shape = (B, replicas, d)
     w = problem.w1[:, None, :].expand(*shape).clone()
@@ -106,9 +127,10 @@ def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizo
     # the records keep the caller's autograd mode (a trace differentiable in the problem's parameters
     # even when the steps are not), so the steps' gradients are reused only where both modes agree
     outer = torch.is_grad_enabled()
-    tracked = outer and not differentiable and bool(fields) and problem.loss(problem.w1[:, None, :]).requires_grad
-    recorder = _Recorder(problem, fields, horizon, replicas, reuse=not tracked)
-    recording = bool(fields)
+    measured = fields - set(PROBE_FIELDS)  # the recorder's fields; the probes are taken step by step
+    tracked = outer and not differentiable and bool(measured) and problem.loss(problem.w1[:, None, :]).requires_grad
+    recorder = _Recorder(problem, measured, horizon, replicas, reuse=not tracked)
+    recording = bool(measured)
     dtype = w.dtype
     with torch.set_grad_enabled(differentiable and outer):
         recorder.add(w if fresh else w.clone())
@@ -125,6 +147,8 @@ def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizo
                 w, state = _unpack(result, shape, t)
             if first_calls is not None:
                 noise_vars.append(first_calls.recorded(problem.w1))
+            if probing:
+                _probe(algorithm, problem, stepped, state, queried, probes)
             if recording:
                 recorder.stepped(stepped, w if fresh else w.clone())
             if errors is not None:
@@ -135,7 +159,26 @@ def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizo
             after = step(w, state, oracle.sample, horizon + 1)
             errors.add(w, after[1] if type(after) is tuple and len(after) == 2 else None)
         trace = recorder.trace(w, torch.stack(noise_vars, -1) if noise_vars else None)
-        return trace if errors is None else dataclasses.replace(trace, estimate_err_sq=errors.stacked())
+        if errors is not None:
+            trace = dataclasses.replace(trace, estimate_err_sq=errors.stacked())
+        return dataclasses.replace(trace, **{name: torch.stack(parts, -1) for name, parts in probes.items()})
+
+
+def _probe(algorithm: Algorithm, problem: ProblemBatch, w: Tensor, state: object, oracle: object,
+           probes: dict[str, list[Tensor]]) -> None:
+    """Append this step's probe records (module docstring) for w = w_t and the state after the step."""
+    found = algorithm.probe(w, state, oracle)
+    for name, parts in probes.items():
+        key = PROBE_FIELDS[name]
+        if key not in found:
+            raise ProtocolError(f"recording {name!r} needs the algorithm's probe to return {key!r}; it returned "
+                                f"{sorted(found)}")
+        value = found[key]
+        if name == "est_err":
+            value = torch.linalg.vector_norm(value - problem.grad(w), dim=-1)
+        elif name == "anchor_loss":
+            value = problem.loss(value)
+        parts.append(value)
 
 
 def run_in_chunks(make_chunk: Callable[[slice], tuple[Algorithm, ProblemBatch, BoundOracle]], batch_size: int,
@@ -152,16 +195,16 @@ def run_in_chunks(make_chunk: Callable[[slice], tuple[Algorithm, ProblemBatch, B
     traces = [run(*make_chunk(slice(start, min(start + chunk, batch_size))), horizon, replicas,
                   noise_variance=noise_variance, record=record) for start in range(0, batch_size, chunk)]
     joined = {name: None if getattr(traces[0], name) is None else torch.cat([getattr(tr, name) for tr in traces])
-              for name in (*FIELDS, *OPTIONAL_FIELDS, "last_iterate", "noise_var")}
+              for name in (*FIELDS, *OPTIONAL_FIELDS, *PROBE_FIELDS, "last_iterate", "noise_var")}
     return Trace(horizon, **joined)
 
 
 def _fields(record: Iterable[str]) -> frozenset[str]:
     """The recorded fields, checked against ``FIELDS`` and ``OPTIONAL_FIELDS``."""
     fields = frozenset([record] if isinstance(record, str) else record)
-    unknown = sorted(fields - set(FIELDS) - set(OPTIONAL_FIELDS))
+    unknown = sorted(fields - set(FIELDS) - set(OPTIONAL_FIELDS) - set(PROBE_FIELDS))
     if unknown:
-        raise ValueError(f"run: cannot record {unknown}; the fields are {list(FIELDS) + list(OPTIONAL_FIELDS)}")
+        raise ValueError(f"run: cannot record {unknown}; the fields are {[*FIELDS, *OPTIONAL_FIELDS, *PROBE_FIELDS]}")
     return fields
 
 

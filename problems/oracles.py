@@ -103,6 +103,13 @@ def minibatch_normal(w: Tensor, m: int, generator: torch.Generator) -> Tensor:
     return z if m == 1 else z / math.sqrt(m)
 
 
+def additive_smoothness(problem: ProblemBatch, constants: dict[str, Tensor]) -> None:
+    """An additive-noise oracle's l(w, z) = L(w) + <z, w> is H-smooth for every z when L is: record
+    H_ell = H (sections 23-24 assume every sampled loss smooth)."""
+    if "H" in problem.constants:
+        constants["H_ell"] = problem.constants["H"]
+
+
 class Exact:
     """The exact gradient: the deterministic setting of gradient descent."""
 
@@ -115,6 +122,7 @@ class Exact:
         constants = {"sigma": sigma}
         if "G" in problem.constants:
             constants["G"] = problem.constants["G"]
+        additive_smoothness(problem, constants)
 
         given: list = [None]
 
@@ -149,6 +157,7 @@ class GaussianNoise:
         constants = {"sigma": sigma}
         if "G" in problem.constants:
             constants["G"] = torch.sqrt(problem.constants["G"] ** 2 + sigma ** 2)
+        additive_smoothness(problem, constants)
 
         def sample(w: Tensor, m: int = 1) -> Tensor:
             return problem.grad(w) + scale * minibatch_normal(w, m, generator)
@@ -178,6 +187,7 @@ class SphereNoise:
         constants = {"sigma": sigma}
         if "G" in problem.constants:
             constants["G"] = problem.constants["G"] + sigma
+        additive_smoothness(problem, constants)
 
         def sample(w: Tensor, m: int = 1) -> Tensor:
             z = torch.randn((m, *w.shape), generator=generator, device=w.device, dtype=w.dtype)
@@ -332,6 +342,7 @@ class TimeVaryingNoise:
         constants = {"sigma": sigma}
         if "G" in problem.constants:
             constants["G"] = torch.sqrt(problem.constants["G"] ** 2 + sigma ** 2)
+        additive_smoothness(problem, constants)
         current = [sigma ** 2 * schedule(1)]  # sigma_t^2 (B,) at the current step
 
         def on_step(t: int) -> None:
@@ -407,5 +418,8 @@ class FiniteSumSampling:
             constants["G"] = G_i.max(-1).values
             constants["sigma"] = constants["G"].clone()
         constants["N"] = torch.full_like(problem.w1[:, 0], float(problem.terms.num_terms))
+        H_i = problem.terms.constants.get("H_i")
+        if H_i is not None:
+            constants["H_ell"] = H_i.max(-1).values  # every term l_i is H_i-smooth
         sampler = FiniteSumSampler(problem, generator)
         return BoundOracle(self.name, classes, constants, sampler, sampler.variance)

@@ -28,6 +28,8 @@ def admissible(spec: Spec, setting: Setting, family_name: str, oracle_name: str)
     tags = family.classes | noise_classes(ORACLES[oracle_name].classes, family.classes)
     if oracle_name not in setting.noise or not spec.assumptions <= tags:
         return False
+    if "fsum" in ORACLES[oracle_name].classes and "fsum" not in family.classes:
+        return False  # a finite-sum sampler cannot bind to a family that is not a finite sum
     if needs_noise_variance(spec, setting) and not getattr(ORACLES[oracle_name], "finite_variance", False):
         return False
     return constants_used(spec, setting) <= provided_constants(family_name, oracle_name)

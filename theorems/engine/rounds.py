@@ -18,7 +18,7 @@ from problems import FAMILIES, ORACLES, BoundOracle, ProblemBatch
 from problems.distributions import DistributionBatch
 from problems.parametric import from_lists
 from theorems.engine import distribution_rounds
-from theorems.engine.plan import claim_symbols, deterministic, hyper_expressions, minibatch_size
+from theorems.engine.plan import claim_symbols, constants_used, deterministic, hyper_expressions, minibatch_size
 from theorems.engine.pointwise import pointwise_values
 from theorems.engine.round_data import RoundData, RoundKey
 from theorems.engine.seeding import derive_seed, draw_free
@@ -61,6 +61,11 @@ def build_round(spec: Spec, key: RoundKey, problem: ProblemBatch | None = None,
     return run_round(sample_round(spec, key, problem), differentiable)
 
 
+#: Constants that enter a round only when its setting uses them, so that the evidence of every other
+#: result stays as it was (H_ell: the smoothness of each sampled loss, sections 23-24).
+_ON_DEMAND = frozenset({"H_ell"})
+
+
 def sample_round(spec: Spec, key: RoundKey, problem: ProblemBatch | None = None) -> SampledRound:
     """The first half of ``build_round`` for a setting that is not a distribution setting: the
     batch, its oracle, and the values known before the run."""
@@ -75,8 +80,10 @@ def sample_round(spec: Spec, key: RoundKey, problem: ProblemBatch | None = None)
     oracle = ORACLES[key.oracle].bind(problem, oracle_generator)
     B, dtype = key.batch_size, problem.w1.dtype
     values: dict[str, Tensor] = {}
+    used = constants_used(spec, setting)
     for name, value in {**problem.constants, **oracle.constants}.items():
-        values[name] = value.reshape(B, 1, 1)
+        if name not in _ON_DEMAND or name in used:
+            values[name] = value.reshape(B, 1, 1)
     values["T"] = torch.tensor(float(key.horizon), dtype=dtype, device=device)
     minibatch = minibatch_size(setting, key)
     values["B"] = torch.tensor(float(minibatch), dtype=dtype, device=device)

@@ -1,13 +1,14 @@
 """Running a setting's algorithm on a sampled round and recording the trace values its claims use."""
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable, Mapping
 
 import sympy as sp
 import torch
 
 from algorithms import ProtocolError, run
-from algorithms.coupled import run_coupled
+from algorithms.coupled import PairedSamples, run_coupled
 from problems import BoundOracle, ProblemBatch
 from theorems.engine.loading import load_algorithm
 from theorems.engine.plan import (claim_symbols, deterministic, horizon_integer, hyper_expressions, minibatch_size,
@@ -56,7 +57,11 @@ def trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemBa
                                          ("grad_sq", {"sum_grad_sq", "sum_grad_norm", "min_grad_sq", "grad_sq_t",
                                                       "grad_sq_1"}),
                                          ("avg_iterate_loss", {"avg_iterate_subopt"}),
-                                         ("estimate_err_sq", set(S.ESTIMATE_ERROR))) if used & names]
+                                         ("estimate_err_sq", set(S.ESTIMATE_ERROR)), ("est_err", {"est_err_t"}),
+                                         ("anchor_loss", {"anchor_subopt_t"}), ("est_sq", {"est_sq_t"}))
+              if used & names]
+    if getattr(algorithm, "needs_paired_samples", False):
+        oracle = dataclasses.replace(oracle, sample=PairedSamples(oracle.sample, generator))
     try:
         if setting.coupled is None:
             trace = run(algorithm, problem, oracle, key.horizon, replicas, differentiable, noise_variance,
@@ -96,6 +101,10 @@ def trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemBa
                 "grad_sq_1": grad_sq[..., :1]}
     if trace.avg_iterate_loss is not None:
         out["avg_iterate_subopt"] = trace.avg_iterate_loss[..., None] - Lstar
+    for symbol, probed in (("est_err_t", trace.est_err), ("est_sq_t", trace.est_sq),
+                           ("anchor_subopt_t", None if trace.anchor_loss is None else trace.anchor_loss - Lstar)):
+        if probed is not None:
+            out[symbol] = probed
     return out
 
 

@@ -24,7 +24,10 @@ N = sp.Symbol("N", positive=True, integer=True)  # number of terms of a finite s
 D_sdn = sp.Symbol("D_sdn", nonnegative=True)
 gamma = sp.Symbol("gamma", nonnegative=True)  # gamma-almost convex: Hess L >= -gamma I (section 22)
 J = sp.Symbol("J", nonnegative=True)  # J-second-order smooth: ||Hess L(x) - Hess L(y)||_op <= J ||x - y|| (Definition 25.1)
-CONSTANTS = {s.name: s for s in (G, H, mu, sigma, D, Delta, Lstar, N, D_sdn, gamma, J)}
+# every sampled loss l(., z) is H_ell-smooth (the oracle certifies it: max_i H_i for the finite-sum
+# oracle, H for the additive-noise oracles, whose l(w, z) = L(w) + <z, w>; sections 23-24)
+H_ell = sp.Symbol("H_ell", positive=True)
+CONSTANTS = {s.name: s for s in (G, H, mu, sigma, D, Delta, Lstar, N, D_sdn, gamma, J, H_ell)}
 
 # The minibatch size (settings with ``minibatch`` sizes; each round draws one).
 B = sp.Symbol("B", positive=True, integer=True)
@@ -56,15 +59,22 @@ sum_noise_var = sp.Symbol("sum_noise_var", nonnegative=True)  # sum_{t=1}^T sigm
 # algorithms.run): the notes' epsilon_t = m_t - grad L(w_t) (section 20), per step t = 1..T.
 eps_sq_t = sp.Symbol("eps_sq_t", nonnegative=True)        # ||epsilon_t||^2
 eps_sq_next = sp.Symbol("eps_sq_next", nonnegative=True)  # ||epsilon_{t+1}||^2
+# Probes of an algorithm's state at step t (algorithms.run, ``probe``; sections 23-24): the gradient
+# estimate m_t the step used, the anchor (snapshot) v of the step, and the exact conditional second
+# moment E[||g_t||^2 | w_t, v] of a finite-sum variance-reduced estimate g_t.
+est_err_t = sp.Symbol("est_err_t", nonnegative=True)        # ||m_t - grad L(w_t)||
+anchor_subopt_t = sp.Symbol("anchor_subopt_t", real=True)   # L(v_t) - L*
+est_sq_t = sp.Symbol("est_sq_t", nonnegative=True)          # E[||g_t||^2 | w_t, v_t]
+PROBES = {s.name: s for s in (est_err_t, anchor_subopt_t, est_sq_t)}
 TRACE = {s.name: s for s in (sum_subopt, sum_grad_sq, sum_grad_norm, avg_iterate_subopt,
                              last_subopt, L1, min_grad_sq, L_t, L_next, grad_sq_t, t, grad_sq_1,
-                             noise_var_t, sum_noise_var, eps_sq_t, eps_sq_next)}
+                             noise_var_t, sum_noise_var, eps_sq_t, eps_sq_next, *PROBES.values())}
 #: The trace symbols that need the recorded error of the algorithm's gradient estimate.
 ESTIMATE_ERROR = {s.name: s for s in (eps_sq_t, eps_sq_next)}
 #: The trace symbols that need the recorded noise variance (``run(..., noise_variance=True)``).
 NOISE_VARIANCE = {s.name: s for s in (noise_var_t, sum_noise_var)}
 #: The symbols that make a claim compare at every step t = 1..T rather than at the horizon T.
-PER_STEP = {s.name: s for s in (L_t, L_next, grad_sq_t, t, noise_var_t, eps_sq_t, eps_sq_next)}
+PER_STEP = {s.name: s for s in (L_t, L_next, grad_sq_t, t, noise_var_t, eps_sq_t, eps_sq_next, *PROBES.values())}
 
 # Coupled runs (settings with ``coupled``): the same instances, from the same w1, run by a second
 # algorithm (theorems.language.spec.Coupled), e.g. section 8.2's B small steps against one big-batch step.
