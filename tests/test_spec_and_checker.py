@@ -1,13 +1,15 @@
 """The spec language fails early on malformed specs; the checker finds real violations."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import sympy as sp
 
 from theorems.catalog import CATALOG, UnknownResultError, lookup
 from theorems.engine.checker import check
 from theorems.engine.counterexample import load_counterexample, replay
-from theorems.language.spec import Claim, ProofStep, Setting, Source, Spec, SpecError
+from theorems.language.spec import Claim, ProofStep, Setting, Source, Spec, SpecError, validate_names
 from theorems.language.symbols import D, Delta, G, H, T, eta, sum_grad_sq, sum_subopt
 
 
@@ -20,14 +22,31 @@ def make(claims, settings=(Setting("s", "GD", hyper={"eta": 1 / H}),), assumptio
     (lambda: make([Claim("c", "sometimes", sum_grad_sq, Delta, "s", "")]), "has kind 'sometimes'"),
     (lambda: make([Claim("c", "sure", sum_grad_sq, Delta, "nope", "")]), "refers to setting 'nope'"),
     (lambda: make([Claim("c", "expect", sum_grad_sq, Delta, "s", "")]), "no stochastic oracle"),
-    (lambda: make([], settings=(Setting("s", "Adamax"),)), "names algorithm 'Adamax'"),
-    (lambda: make([], assumptions=("smoothish",)), "unknown class tags"),
     (lambda: make([], settings=(Setting("s", "GD", hyper={"eta": sp.Symbol("c") / H}),)), "undeclared symbols ['c']"),
 ])
 def test_malformed_specs_fail_at_definition_with_the_fix(build, fragment) -> None:
     with pytest.raises(SpecError) as info:
         build()
     assert str(info.value).startswith("X1:") and fragment in str(info.value)
+
+
+@pytest.mark.parametrize("build, fragment", [
+    (lambda: make([], settings=(Setting("s", "Adamax"),)), "names algorithm 'Adamax'"),
+    (lambda: make([], assumptions=("smoothish",)), "unknown class tags"),
+    (lambda: make([], settings=(Setting("s", "GD", noise=("laplace",)),)), "unknown oracles ['laplace']"),
+])
+def test_unknown_registry_names_fail_before_the_spec_runs(build, fragment) -> None:
+    spec = build()
+    with pytest.raises(SpecError) as info:
+        validate_names(spec)
+    assert str(info.value).startswith("X1:") and fragment in str(info.value)
+    with pytest.raises(SpecError, match=re.escape(fragment)):
+        check(spec)
+
+
+def test_every_catalog_spec_names_registered_algorithms_oracles_and_classes() -> None:
+    for spec in CATALOG.values():
+        validate_names(spec)
 
 
 def test_lookup_accepts_bare_numbers_and_rejects_unknown_ids() -> None:

@@ -35,9 +35,9 @@ def test_help_imports_nothing_heavy() -> None:
     assert _imported(code) == set()
 
 
-def test_list_imports_neither_the_checker_nor_plots_nor_dask() -> None:
+def test_list_imports_neither_torch_nor_the_checker_nor_plots_nor_dask() -> None:
     code = "import contextlib, io\nfrom theorems.frontends.cli import main\nwith contextlib.redirect_stdout(io.StringIO()):\n    main(['list'])"
-    assert _imported(code) & {"scipy", "matplotlib", "dask", "hypothesis"} == set()
+    assert _imported(code) & {"torch", "scipy", "matplotlib", "dask", "hypothesis"} == set()
     assert _fresh(code + "\nimport sys; print('theorems.engine.checker' in sys.modules)") == "False"
 
 

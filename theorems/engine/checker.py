@@ -25,7 +25,7 @@ from theorems.engine.plan import combinations, horizons, round_key
 from theorems.engine.round_data import RoundKey
 from theorems.engine.rounds import build_round, build_shared_round
 from theorems.engine.seeding import derive_seed
-from theorems.language.spec import Claim, Setting, Spec
+from theorems.language.spec import Claim, Setting, Spec, validate_names
 
 HOLDS, VIOLATED, NOT_APPLICABLE, ERRATUM = "holds", "violated", "not-applicable", "erratum"
 
@@ -228,6 +228,7 @@ def check(spec: Spec, *, profile: Profile | str = "quick", seed: int = 0, device
     The claims of a setting share its random rounds: each round is built once and every claim
     is evaluated on it, and a round on which no claim's condition holds is not run.
     """
+    validate_names(spec)
     profile = PROFILES[profile] if isinstance(profile, str) else profile
     replaced = variant_replaces(spec, variant_settings)
     if not replaced:

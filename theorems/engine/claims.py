@@ -84,7 +84,9 @@ def compare(claim: Claim, data: RoundData, level: float, rtol: float, atol: floa
     Sure claims: violated where measured > bound + rtol (|measured| + |bound|) + atol, or where
     the measured value is not finite or the bound is NaN. Expectation claims: violated where the
     one-sided lower confidence bound of the mean, at ``level`` divided by the number of
-    comparisons of the round, exceeds the bound (plus the same rounding slack).
+    comparisons of the round, exceeds the bound (plus the same rounding slack). A bound that
+    differs between replicas (it holds random quantities) is an expectation too: the test is on
+    the paired differences, H0: E[measured - bound] <= slack, and ``bound`` reports its mean.
     """
     measured, bound, tol = sides(claim, data, rtol, atol)
     B = measured.shape[0]
@@ -99,11 +101,11 @@ def compare(claim: Claim, data: RoundData, level: float, rtol: float, atol: floa
         return Comparisons("sure", measured, bound, ratio, bad, finite, mask, tol)
     K = measured.shape[2]
     per_comparison = level / (int(mask.sum()) * K)
-    target = bound[:, 0, :]
+    target = bound.mean(1)
     slack = tol.max(1).values
     mean, half = statistics.mean_and_halfwidth(measured, per_comparison)
-    finite = torch.isfinite(measured).all(1) & ~torch.isnan(target)
-    pv = statistics.p_values(measured, target + slack)
+    finite = torch.isfinite(measured).all(1) & ~torch.isnan(bound).any(1)
+    pv = statistics.p_values(measured - bound, slack)
     pv = torch.where(finite, pv, torch.zeros_like(pv))
     bad = (pv < per_comparison) & mask[:, None]
     ratio = torch.where((target > slack) & finite & mask[:, None], mean / target, torch.full_like(mean, math.nan))

@@ -4,7 +4,9 @@ A ``Spec`` states the result's id and source, the classes it assumes, the algori
 needs (``Setting``: algorithm, hyper-parameters as sympy expressions of the constants, free
 parameters drawn per instance, admissible oracles), its ``Claim``s (measured quantity and bound
 as sympy expressions, kind sure / expect), and the ``ProofStep``s whose algebra sympy checks.
-A malformed spec fails when it is defined, with a ``SpecError`` naming the result and the fix.
+A malformed spec fails when it is defined, with a ``SpecError`` naming the result and the fix;
+the names it takes from the torch-backed registries (algorithms, oracles, class tags) are
+checked by ``validate_names`` before it runs.
 """
 from __future__ import annotations
 
@@ -14,9 +16,6 @@ from typing import Callable, Mapping
 
 import sympy as sp
 
-from problems import CLASS_TAGS, ORACLES
-from problems.decreasing import DECREASING_CLASSES
-from problems.distributions import DISTRIBUTION_CLASSES
 from theorems.language import symbols as S
 
 KINDS = ("sure", "expect")
@@ -172,26 +171,15 @@ def _validate(spec: Spec) -> None:
     def fail(message: str) -> None:
         raise SpecError(f"{spec.id}: {message}")
 
-    tags = CLASS_TAGS | DISTRIBUTION_CLASSES | DECREASING_CLASSES
-    unknown = set(spec.assumptions) - tags
-    if unknown:
-        fail(f"unknown class tags {sorted(unknown)}; use tags from {sorted(tags)}")
     names = [s.name for s in spec.settings]
     if len(set(names)) != len(names):
         fail(f"setting names must be unique, got {names}")
-    from algorithms import ALGORITHMS
     for s in spec.settings:
-        if s.runs_algorithm and s.algorithm not in ALGORITHMS:
-            fail(f"setting {s.name!r} names algorithm {s.algorithm!r}; use 'pointwise', 'distribution' or one of "
-                 f"{sorted(ALGORITHMS)}")
         if s.distribution and (s.minibatch or tuple(s.noise) != ("exact",)):
             fail(f"setting {s.name!r} is a distribution setting: its expectations are exact sums, so it takes "
                  "no oracles and no minibatch sizes")
         if not (isinstance(s.min_replicas, int) and not isinstance(s.min_replicas, bool) and s.min_replicas >= 1):
             fail(f"setting {s.name!r}: min_replicas must be a positive integer, got {s.min_replicas!r}")
-        bad_noise = set(s.noise) - set(ORACLES)
-        if bad_noise:
-            fail(f"setting {s.name!r} names unknown oracles {sorted(bad_noise)}; use {sorted(ORACLES)}")
         allowed = set(S.CONSTANTS) | {"T"} | set(s.free) | ({"B"} if s.minibatch else set())
         if s.distribution:
             allowed = {"T"} | set(s.free) | set(S.DISTRIBUTION_HYPER)
@@ -243,12 +231,39 @@ def _validate(spec: Spec) -> None:
             fail(f"claim {c.name!r} is an expectation but setting {s.name!r} has no stochastic oracle; use kind 'sure'")
 
 
-def _validate_coupled(s: Setting, allowed: set[str], fail) -> None:
+def validate_names(spec: Spec) -> None:
+    """Check the names a spec takes from the registries: class tags, algorithms (also of coupled
+    runs) and oracles. Separate from the checks at definition because the registries live with
+    torch (problems/, algorithms/): ``theorycheck list`` imports the catalog without torch, and
+    the checker calls this before it runs a spec."""
     from algorithms import ALGORITHMS
+    from problems import CLASS_TAGS, ORACLES
+    from problems.decreasing import DECREASING_CLASSES
+    from problems.distributions import DISTRIBUTION_CLASSES
+
+    def fail(message: str) -> None:
+        raise SpecError(f"{spec.id}: {message}")
+
+    tags = CLASS_TAGS | DISTRIBUTION_CLASSES | DECREASING_CLASSES
+    unknown = set(spec.assumptions) - tags
+    if unknown:
+        fail(f"unknown class tags {sorted(unknown)}; use tags from {sorted(tags)}")
+    for s in spec.settings:
+        if s.runs_algorithm and s.algorithm not in ALGORITHMS:
+            fail(f"setting {s.name!r} names algorithm {s.algorithm!r}; use 'pointwise', 'distribution' or one of "
+                 f"{sorted(ALGORITHMS)}")
+        if s.coupled is not None and s.coupled.algorithm not in ALGORITHMS:
+            fail(f"setting {s.name!r}: a coupled run needs a built-in coupled algorithm (one of {sorted(ALGORITHMS)}), "
+                 f"got {s.coupled.algorithm!r}")
+        bad_noise = set(s.noise) - set(ORACLES)
+        if bad_noise:
+            fail(f"setting {s.name!r} names unknown oracles {sorted(bad_noise)}; use {sorted(ORACLES)}")
+
+
+def _validate_coupled(s: Setting, allowed: set[str], fail) -> None:
     c = s.coupled
-    if s.pointwise or c.algorithm not in ALGORITHMS:
-        fail(f"setting {s.name!r}: a coupled run needs an algorithm setting and a built-in coupled algorithm "
-             f"(one of {sorted(ALGORITHMS)}), got {c.algorithm!r}")
+    if s.pointwise:
+        fail(f"setting {s.name!r}: a coupled run needs an algorithm setting")
     for label, expr in [*c.hyper.items(), ("horizon", c.horizon), ("batch_size", c.batch_size)]:
         symbols = set() if expr is None else {x.name for x in sp.sympify(expr).free_symbols}
         extra = symbols - (allowed if label not in ("horizon", "batch_size") else {"T"})
