@@ -10,6 +10,7 @@ from algorithms.sgd import GD, SGD, MinibatchSGD
 from algorithms.momentum import MomentumSGD, TorchMomentum, momentum_sgd_as_printed
 from algorithms.parallel import ParallelMinibatchSGD
 from algorithms.scheduled_sgd import cosine_restarts_sgd, cosine_sgd, step_decay_sgd, warmup_sgd
+from algorithms.hogwild import Hogwild
 from algorithms.layerwise import LAMB, LARS
 from algorithms.normalized import NormalizedSGDMomentum, NormalizedSGDVR
 from algorithms.shuffling import ShuffledSGD
@@ -22,10 +23,10 @@ ALGORITHMS = {"GD": GD, "SGD": SGD, "MinibatchSGD": MinibatchSGD, "ShuffledSGD":
               "MomentumSGD-as-printed": momentum_sgd_as_printed, "SGD-step-decay": step_decay_sgd,
               "SGD-cosine": cosine_sgd, "SGD-cosine-restarts": cosine_restarts_sgd, "SGD-warmup": warmup_sgd,
               "SVRG": SVRG, "NormalizedSGDMomentum": NormalizedSGDMomentum, "NormalizedSGDVR": NormalizedSGDVR,
-              "LARS": LARS, "LAMB": LAMB}
+              "LARS": LARS, "LAMB": LAMB, "Hogwild": Hogwild}
 
 __all__ = [
-    "ALGORITHMS", "GD", "SGD", "Algorithm", "CosineAnnealing", "CosineWithRestarts", "HyperParameter",
+    "ALGORITHMS", "GD", "SGD", "Algorithm", "Hogwild", "CosineAnnealing", "CosineWithRestarts", "HyperParameter",
     "LAMB", "LARS", "LinearWarmup", "MinibatchSGD", "MomentumSGD", "NormalizedSGDMomentum", "NormalizedSGDVR",
     "Oracle", "ParallelMinibatchSGD", "ProtocolError", "SVRG", "Schedule", "ShuffledSGD", "StepDecay",
     "TorchMomentum", "TorchOptimizer", "Trace",

@@ -86,7 +86,8 @@ def compare(claim: Claim, data: RoundData, level: float, rtol: float, atol: floa
     one-sided lower confidence bound of the mean, at ``level`` divided by the number of
     comparisons of the round, exceeds the bound (plus the same rounding slack). A bound that
     differs between replicas (it holds random quantities) is an expectation too: the test is on
-    the paired differences, H0: E[measured - bound] <= slack, and ``bound`` reports its mean.
+    the paired differences, H0: E[measured - bound] <= slack, and ``bound`` reports its mean
+    (written so that a bound equal in every replica gives exactly the plain test on measured).
     """
     measured, bound, tol = sides(claim, data, rtol, atol)
     B = measured.shape[0]
@@ -101,11 +102,13 @@ def compare(claim: Claim, data: RoundData, level: float, rtol: float, atol: floa
         return Comparisons("sure", measured, bound, ratio, bad, finite, mask, tol)
     K = measured.shape[2]
     per_comparison = level / (int(mask.sum()) * K)
-    target = bound.mean(1)
+    first = bound[:, 0, :]
+    spread = bound - first[:, None, :]  # zero for a bound that is the same in every replica
+    target = first + spread.mean(1)
     slack = tol.max(1).values
     mean, half = statistics.mean_and_halfwidth(measured, per_comparison)
     finite = torch.isfinite(measured).all(1) & ~torch.isnan(bound).any(1)
-    pv = statistics.p_values(measured - bound, slack)
+    pv = statistics.p_values(measured - spread, first + slack)
     pv = torch.where(finite, pv, torch.zeros_like(pv))
     bad = (pv < per_comparison) & mask[:, None]
     ratio = torch.where((target > slack) & finite & mask[:, None], mean / target, torch.full_like(mean, math.nan))

@@ -112,7 +112,7 @@ def hyper_expressions(spec: Spec, setting: Setting, key: RoundKey) -> dict[str, 
     exprs = dict(setting.hyper)
     if setting.pointwise or not key.hyper:
         return exprs
-    allowed = set(S.CONSTANTS) | {"T", "t"} | set(setting.free) | ({"B"} if setting.minibatch else set())
+    allowed = set(S.CONSTANTS) | {"T", "t", "d"} | set(setting.free) | ({"B"} if setting.minibatch else set())
     for name, text in key.hyper.items():
         if name not in exprs:
             raise ProtocolError(f"{spec.id} setting {setting.name!r} has no hyper-parameter {name!r}; "

@@ -85,6 +85,7 @@ def sample_round(spec: Spec, key: RoundKey, problem: ProblemBatch | None = None)
         if name not in _ON_DEMAND or name in used:
             values[name] = value.reshape(B, 1, 1)
     values["T"] = torch.tensor(float(key.horizon), dtype=dtype, device=device)
+    values["d"] = torch.tensor(float(problem.dim), dtype=dtype, device=device)
     minibatch = minibatch_size(setting, key)
     values["B"] = torch.tensor(float(minibatch), dtype=dtype, device=device)
     for name, (low, high) in setting.free.items():

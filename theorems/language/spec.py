@@ -180,7 +180,7 @@ def _validate(spec: Spec) -> None:
                  "no oracles and no minibatch sizes")
         if not (isinstance(s.min_replicas, int) and not isinstance(s.min_replicas, bool) and s.min_replicas >= 1):
             fail(f"setting {s.name!r}: min_replicas must be a positive integer, got {s.min_replicas!r}")
-        allowed = set(S.CONSTANTS) | {"T"} | set(s.free) | ({"B"} if s.minibatch else set())
+        allowed = set(S.CONSTANTS) | {"T", "d"} | set(s.free) | ({"B"} if s.minibatch else set())
         if s.distribution:
             allowed = {"T"} | set(s.free) | set(S.DISTRIBUTION_HYPER)
         for hname, expr in s.hyper.items():
@@ -205,7 +205,7 @@ def _validate(spec: Spec) -> None:
         if c.setting not in names:
             fail(f"claim {c.name!r} refers to setting {c.setting!r}; the settings are {names}")
         s = spec.setting(c.setting)
-        vocabulary = set(S.CONSTANTS) | {"T"} | set(s.free) | set(s.hyper) | ({"B"} if s.minibatch else set())
+        vocabulary = set(S.CONSTANTS) | {"T", "d"} | set(s.free) | set(s.hyper) | ({"B"} if s.minibatch else set())
         vocabulary |= set(S.POINTWISE) if s.pointwise else set(S.TRACE)
         if s.distribution:
             vocabulary = {"T"} | set(s.free) | set(s.hyper) | set(S.DISTRIBUTION)

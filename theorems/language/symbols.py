@@ -34,6 +34,8 @@ B = sp.Symbol("B", positive=True, integer=True)
 
 # The horizon and the step index.
 T = sp.Symbol("T", positive=True, integer=True)
+# The dimension of w (each round draws one from the profile's dims).
+dim = sp.Symbol("d", positive=True, integer=True)
 t = sp.Symbol("t", positive=True, integer=True)
 
 # Trace quantities (a run of T steps): scalars per replica.
