@@ -14,7 +14,7 @@ _BIG_STEP = {"eta": T * eta}               # eta^(B) = B eta
 
 
 def _setting(name: str, shared: bool) -> Setting:
-    return Setting(name, "SGD", hyper=_SMALL_STEPS, free={"c": (0.0, 1.0)}, noise=("gaussian", "sphere"),
+    return Setting(name, "SGD", hyper=_SMALL_STEPS, free={"c": (0.0, 1.0)}, noise=("gaussian", "sphere", "finite-sum"),
                    coupled=Coupled("MinibatchSGD", hyper=_BIG_STEP, horizon=sp.Integer(1), batch_size=T,
                                    shared_samples=shared))
 
@@ -31,7 +31,8 @@ S8_2 = Spec(
                "c in [0, 1]. The notes' coupling shares the samples (common random numbers); the proof bounds "
                "E||p_t||^2 <= 4 sigma^2 by the triangle inequality, which holds for independent samples too, so both "
                "couplings are checked. With the oracles' l(w, z) = L(w) + <z, w> shared samples cancel the noise "
-               "(p_t = 0) and only the drift of the small steps remains. The proof prints "
+               "(p_t = 0) and only the drift of the small steps remains; under the finite-sum oracle (logistic) a "
+               "sample is a term l_i whose gradient depends on w, so p_t != 0 and the coupling matters. The proof prints "
                "E[||sum_t p_t||^2] <= sqrt(E||sum_t p_t||^4) <= 2 sigma sqrt(B) where it uses E||sum_t p_t|| <= "
                "sqrt(E||sum_t p_t||^2) <= 2 sigma sqrt(B) (a typo in an intermediate step; the statement is "
                "unaffected), and bounds E||sum_{t'<t} r_t'|| by 2 sigma sqrt(t) where 4 eta sigma B^(3/2) needs "
