@@ -50,13 +50,25 @@ def _classes() -> Any:
     return PEP, functions
 
 
+#: PEPit's dimension-reduction heuristics, tried in turn for a low-rank worst case (a later
+#: iteration of log-det can fail to converge; the trace heuristic is one more solve).
+REDUCTIONS = ("logdet3", "trace", None)
+
+
 def _solve(problem: Any, reduce: bool = False) -> float:
     """Solve with CLARABEL (SCS's default accuracy, about 1e-4 relative, is too coarse for an exact
-    reference); ``reduce`` asks PEPit for a low-rank worst case (log-det heuristic)."""
-    extra = {"dimension_reduction_heuristic": "logdet3"} if reduce else {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return float(problem.solve(wrapper="cvxpy", solver="CLARABEL", verbose=0, **extra))
+    reference); ``reduce`` asks PEPit for a low-rank worst case (``REDUCTIONS`` in turn)."""
+    from cvxpy.error import SolverError
+    for heuristic in REDUCTIONS if reduce else (None,):
+        extra = {} if heuristic is None else {"dimension_reduction_heuristic": heuristic}
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return float(problem.solve(wrapper="cvxpy", solver="CLARABEL", verbose=0, **extra))
+        except SolverError:
+            if heuristic is None:
+                raise
+    raise AssertionError("unreachable: the last attempt re-raises")
 
 
 def _sum(terms: list[Any]) -> Any:
