@@ -108,6 +108,17 @@ def test_exact_worst_case_scales_as_the_bound(spec_id: str, name: str, lam: floa
     assert form.worst(scaled) == pytest.approx(factor * form.worst(base), rel=1e-9)
 
 
+@needs_pepit
+@pytest.mark.parametrize("spec_id, name", sorted(E.FORMULATIONS))
+def test_exact_worst_case_ignores_a_shift_of_the_loss(spec_id: str, name: str) -> None:
+    """L -> L + 7 changes L(w_t), L(w_1) and L* alike, and neither the bound nor the worst case."""
+    form = E.FORMULATIONS[(spec_id, name)]
+    base = _scaled(BASE, 1.0, 1.0, 4.0)
+    shifted = {k: v + 7.0 if k in ("L_t", "Lstar", "L1") else v for k, v in base.items()}
+    assert _bound(spec_id, name, shifted) == pytest.approx(_bound(spec_id, name, base), rel=1e-12)
+    assert form.worst(shifted) == pytest.approx(form.worst(base), rel=1e-12)
+
+
 # ----------------------------------------------------------------------------------------------
 # The checker's numbers: the searches never beat the exact worst case; the theorem's bound holds
 # above it
