@@ -188,10 +188,12 @@ _MEMO: dict[tuple[int, int], tuple[Any, Comparison | None]] = {}
 def for_result(result: Any, claim_result: Any) -> Comparison | None:
     """``compare`` for a claim of a ``CheckResult``, computed once per claim result (the CLI's text
     and JSON and the report's three formats share it)."""
+    spec = result.spec
+    if (spec.id, claim_result.name) not in FORMULATIONS:
+        return None
     key = (id(result), id(claim_result))
     if key not in _MEMO:
-        spec = result.spec
-        claim = next(c for c in spec.claims if c.name == claim_result.name)
+        claim = spec.claim(claim_result.name)
         comparison = compare(spec, claim, claim_result.by_horizon, variant=bool(result.algorithm or result.hyper))
         _MEMO[key] = ((result, claim_result), comparison)
     return _MEMO[key][1]
