@@ -72,9 +72,38 @@ _T133_AVG = Formulation("PEP: GD eta = 1/(2H), H-smooth convex, ||w1 - w*|| <= D
 _T216 = Formulation("PEP: GD eta = 1/H, H-smooth mu-strongly convex, given L(w1) - L*", _t,
                     lambda v: (v["L1"] - v["Lstar"]) * pep.gd_strongly_convex_last(_t(v), pep.rounded(v["mu"] / v["H"])))
 
-#: The claims with a PEP, by (result ID, claim name). The PEPs of results still being encoded
-#: (T13.1, T15.2, T22.3) are ``pep.PENDING``.
+# Results being encoded on branch h-accel (issue 12), by their claim names there.
+_T131 = Formulation("PEP: GD eta = c/H, H-smooth convex, ||w1 - w*|| <= D, given sum_t ||grad L(w_t)||^2", _T,
+                    lambda v: v["H"] * v["D"] ** 2 * pep.gd_convex_sum_given_grad_sq(
+                        _T(v), pep.rounded(v["c"]), pep.rounded(v["sum_grad_sq"] / (v["H"] * v["D"]) ** 2)))
+_T152 = Formulation("PEP: Algorithm 11, eta = c/H, H-smooth convex, ||w1 - w*|| <= D", _T,
+                    lambda v: v["H"] * v["D"] ** 2 * pep.agd_last(_T(v), pep.rounded(v["eta"] * v["H"])))
+_AGD_SC = "PEP: Nesterov's constant-step scheme, H-smooth mu-strongly convex, ||w1 - w*|| <= D"
+
+
+def _kappa(v: Values) -> float:
+    return pep.rounded(v["mu"] / v["H"])
+
+
+_PENDING = {
+    ("T13.1", "convex-form"): _T131,
+    ("T15.2", "last-iterate"): _T152,
+    ("T15.2", "proof-bound"): _T152,
+    ("T15.2", "last-iterate-eta-1/H"): _T152,
+    ("T22.3", "suboptimality-eps"): Formulation(
+        _AGD_SC, _t, lambda v: v["H"] * v["D"] ** 2 * pep.agd_strongly_convex(_t(v), _kappa(v), "value")),
+    ("T22.3", "method-guarantee"): Formulation(
+        _AGD_SC + ", L(w1) - L* at most the instance's", _t,
+        lambda v: v["H"] * v["D"] ** 2 * pep.agd_strongly_convex(
+            _t(v), _kappa(v), "value", pep.rounded((v["L1"] - v["Lstar"]) / (v["H"] * v["D"] ** 2)))),
+    ("T22.3", "gradient-eps"): Formulation(
+        _AGD_SC + " (gradient at w_t, after t - 1 steps)", lambda v: _t(v) - 1,
+        lambda v: (v["H"] * v["D"]) ** 2 * pep.agd_strongly_convex(_t(v) - 1, _kappa(v), "grad")),
+}
+
+#: The claims with a PEP, by (result ID, claim name); a result not in the catalog is never looked up.
 FORMULATIONS: dict[tuple[str, str], Formulation] = {
+    **_PENDING,
     ("T2.4", "sum-suboptimality"): _T24,
     ("T2.4", "random-iterate"): Formulation(_T24.method, _T, lambda v: _T24.worst(v) / v["T"]),
     ("T5.8", "sum-grad-sq"): _T58,
@@ -166,18 +195,25 @@ def compare(spec: Spec, claim: Claim, by_horizon: Mapping[int, Evidence], *, var
         return Comparison(NOT_COMPUTED, "PEPit is not installed (pip install -e '.[bench]')")
     if variant:
         return Comparison(NOT_COMPUTED, "the PEP models the spec's algorithm, not the variant")
-    rows = []
+    rows, failures = [], []
     for T, evidence in sorted(by_horizon.items()):
         if evidence.key.oracle != EXACT_ORACLE or not math.isfinite(evidence.measured):
             continue
         values = comparison_values(spec, evidence)
         if form.steps(values) > max_steps:
             continue
-        rows.append(Row(T, evidence.step, evidence.key.family, evidence.instance, evidence.bound,
-                        form.worst(values), evidence.measured))
+        try:
+            worst = form.worst(values)
+        except (pep.PEPFailed, ArithmeticError) as error:
+            failures.append(f"T={T}: {type(error).__name__}")
+            continue
+        rows.append(Row(T, evidence.step, evidence.key.family, evidence.instance, evidence.bound, worst,
+                        evidence.measured))
     if not rows:
-        return Comparison(NOT_COMPUTED, f"no deterministic comparison with at most {max_steps} steps")
-    return Comparison(COMPUTED, method=form.method, exact=form.exact, rows=tuple(rows))
+        return Comparison(NOT_COMPUTED, f"no deterministic comparison with at most {max_steps} steps"
+                          + (f" that the solver could solve ({', '.join(failures)})" if failures else ""))
+    reason = f"the solver failed at {', '.join(failures)}" if failures else ""
+    return Comparison(COMPUTED, reason, form.method, form.exact, tuple(rows))
 
 
 #: Comparisons already computed, by the ids of the result and claim result (each kept beside

@@ -62,6 +62,10 @@ ACCURACY = 1e-8
 REDUCTIONS = ("logdet3", "trace", None)
 
 
+class PEPFailed(RuntimeError):
+    """The SDP solver did not converge on a PEP."""
+
+
 def _solve(problem: Any, reduce: bool = False) -> float:
     """Solve with CLARABEL (SCS's default accuracy, about 1e-4 relative, is too coarse for an exact
     reference); ``reduce`` asks PEPit for a low-rank worst case (``REDUCTIONS`` in turn)."""
@@ -73,9 +77,9 @@ def _solve(problem: Any, reduce: bool = False) -> float:
                 warnings.simplefilter("ignore")
                 return float(problem.solve(wrapper="cvxpy", solver="CLARABEL", verbose=0, tol_gap_abs=SOLVER_TOLERANCE,
                                            tol_gap_rel=SOLVER_TOLERANCE, tol_feas=SOLVER_TOLERANCE, **extra))
-        except SolverError:
+        except SolverError as error:
             if heuristic is None:
-                raise
+                raise PEPFailed(str(error)) from error
     raise AssertionError("unreachable: the last attempt re-raises")
 
 
@@ -236,20 +240,23 @@ def gd_smooth_min_grad_sq_case(N: int) -> WorstCase:
     return _smooth_gd_case(N + 1, 1.0, "min", reduce=True)
 
 
-# Results another helper is encoding (issue 12): their PEPs, keyed by result ID, wired into
-# ``exact_worst_case.FORMULATIONS`` when their specs are merged.
+# Results another helper is encoding (issue 12: T13.1, T15.2, T22.3), wired by their claim names
+# on branch h-accel in ``exact_worst_case.FORMULATIONS``.
 
 @lru_cache(maxsize=None)
-def gd_inequality_gap(T: int, c: float) -> float:
-    """T13.1 (convex form) on 1-smooth convex f, ||w1 - w*|| <= 1, GD step c: the max of
-    sum_{t=1}^T (f(w_t) - f*) - (c/2) sum_t ||grad f(w_t)||^2, in units of the bound's first
-    term 1/(2c). Exact; c/(1 + c) at T = 1 (a Huber function attains it), at most 1 for all T."""
-    problem, f, fs, xs = _smooth_convex_run(T, c)
-    terms = []
-    for x in xs[:-1]:
+def gd_convex_sum_given_grad_sq(T: int, c: float, s: float) -> float:
+    """T13.1 (convex form): max sum_{t=1}^T f(w_t) - f* over 1-smooth convex f with ||w1 - w*|| <= 1
+    and sum_{t=1}^T ||grad f(w_t)||^2 = s (the instance's), GD step c (any c > 0). Exact;
+    sqrt(s) - s/2 at T = 1 for s <= 1 (f(w1) - f* <= <g, w1 - w*> - ||g||^2/2, a Huber function
+    attains it)."""
+    problem, f, fs, xs = _smooth_convex_run(T - 1, c)
+    values, norms = [], []
+    for x in xs:
         g, fx = f.oracle(x)
-        terms.append(fx - fs - (c / 2) * g ** 2)
-    problem.set_performance_metric(_sum(terms) * (2 * c))
+        values.append(fx - fs)
+        norms.append(g ** 2)
+    problem.set_initial_condition(_sum(norms) == s)
+    problem.set_performance_metric(_sum(values))
     return _solve(problem)
 
 
@@ -284,25 +291,25 @@ def agd_last(T: int, c: float) -> float:
 
 
 @lru_cache(maxsize=None)
-def agd_strongly_convex_grad_sq(T: int, kappa: float) -> float:
-    """T22.3: max ||grad f(w_{T+1})||^2 over 1-smooth kappa-strongly convex f with ||w1 - w*|| <= 1
-    for Nesterov's constant-momentum method (y_{t+1} = x_t - grad f(x_t), x_{t+1} = y_{t+1} +
-    beta (y_{t+1} - y_t), beta = (1 - sqrt kappa)/(1 + sqrt kappa), output w_{T+1} = y_{T+1}).
-    Exact; 0 for kappa = 1 (one step of 1/H solves an isotropic quadratic) and 1 at T = 0."""
+def agd_strongly_convex(T: int, kappa: float, metric: str, gap: float | None = None) -> float:
+    """T22.3: over 1-smooth kappa-strongly convex f with ||w1 - w*|| <= 1 (and f(w1) - f* <= ``gap``
+    when given), Nesterov's constant-step scheme (w_{t+1} = x_t - grad f(x_t), x_{t+1} = w_{t+1} +
+    beta (w_{t+1} - w_t), beta = (1 - sqrt kappa)/(1 + sqrt kappa), x_1 = w_1) after T steps: the
+    max of f(w_{T+1}) - f* (``metric="value"``) or of ||grad f(w_{T+1})||^2 (``"grad"``). Exact; at
+    T = 0 they are 1/2 and 1 (smoothness, attained by a quadratic)."""
     PEP, F = _classes()
     problem = PEP()
     f = problem.declare_function(F.SmoothStronglyConvexFunction, mu=kappa, L=1.0)
     xs = f.stationary_point()
-    x = y = problem.set_initial_point()
+    fs = f(xs)
+    x = w = problem.set_initial_point()
     problem.set_initial_condition((x - xs) ** 2 <= 1)
+    if gap is not None:
+        problem.set_initial_condition(f(w) - fs <= gap)
     beta = (1 - math.sqrt(kappa)) / (1 + math.sqrt(kappa))
     for _ in range(T):
-        y_next = x - f.gradient(x)
-        x = y_next + beta * (y_next - y)
-        y = y_next
-    problem.set_performance_metric(f.gradient(y) ** 2)
+        w_next = x - f.gradient(x)
+        x = w_next + beta * (w_next - w)
+        w = w_next
+    problem.set_performance_metric(f(w) - fs if metric == "value" else f.gradient(w) ** 2)
     return _solve(problem)
-
-
-#: The PEPs of results still being encoded, by result ID (see above).
-PENDING = {"T13.1": gd_inequality_gap, "T15.2": agd_last, "T22.3": agd_strongly_convex_grad_sq}
