@@ -82,6 +82,51 @@ def test_pending_peps_respect_their_theorems() -> None:
     assert pep.alg11_weights(3) == pytest.approx([1.0, (1 + math.sqrt(5)) / 2, (1 + math.sqrt(1 + 4 * (1 + (1 + math.sqrt(5)) / 2))) / 2])
 
 
+def _agd_recurrence(calls: list[tuple], w1, c: float) -> list:
+    """Algorithm 11 written out again (numpy, from the notes): its query points x_t, given the
+    gradients g_t the PEP's worst case returns at them."""
+    import numpy as np
+    w, y, total, alpha, points = w1, w1, 0.0, 1.0, []
+    for _, g in calls:
+        total += alpha
+        x = (1 - alpha / total) * w + alpha / total * y
+        points.append(x)
+        y, w = y - c * alpha * g, x - c * g
+        alpha = (1 + np.sqrt(1 + 4 * total)) / 2
+    return points
+
+
+def _nesterov_recurrence(calls: list[tuple], w1, kappa: float) -> list:
+    """Nesterov's constant-step scheme written out again: its query points given the gradients."""
+    beta = (1 - math.sqrt(kappa)) / (1 + math.sqrt(kappa))
+    x, w, points = w1, w1, []
+    for _, g in calls:
+        points.append(x)
+        w_next = x - g
+        x, w = w_next + beta * (w_next - w), w_next
+    return points
+
+
+@needs_pepit
+@pytest.mark.parametrize("name", ["T15.2", "T22.3"])
+def test_pep_runs_the_algorithm_it_names(name: str) -> None:
+    """The PEP's worst case, as vectors, follows the algorithm's recurrence written out
+    independently (a PEP of another method has other query points)."""
+    if name == "T15.2":
+        problem, f, xs, calls, w = pep.agd_run(5, 0.7)
+        recurrence = lambda calls, w1: _agd_recurrence(calls, w1, 0.7)
+    else:
+        problem, f, xs, calls, w = pep.agd_strongly_convex_run(5, 0.2)
+        recurrence = lambda calls, w1: _nesterov_recurrence(calls, w1, 0.2)
+    problem.set_performance_metric(f(w) - f(xs))
+    pep._solve(problem)
+    evaluated = [(x.eval(), g.eval()) for x, g in calls]
+    expected = recurrence(evaluated, evaluated[0][0])
+    scale = max(float(abs(x).max()) for x, _ in evaluated)
+    for (x, _), x_expected in zip(evaluated, expected):
+        assert abs(x - x_expected).max() <= 1e-9 * scale
+
+
 # ----------------------------------------------------------------------------------------------
 # Scaling: the exact worst case scales as the bound when the loss is multiplied by lam and w by s
 

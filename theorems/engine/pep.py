@@ -268,48 +268,66 @@ def alg11_weights(T: int) -> list[float]:
     return alphas
 
 
-@lru_cache(maxsize=None)
-def agd_last(T: int, c: float) -> float:
-    """T15.2: max f(w_{T+1}) - f* over 1-smooth convex f with ||w1 - w*|| <= 1 for Algorithm 11
-    with eta = c (tau_t = alpha_t / sum_{i<=t} alpha_i). Exact; at T = 1 it is one GD step,
-    1/(4c + 2)."""
+def agd_run(T: int, c: float) -> tuple[Any, Any, Any, list[tuple[Any, Any]], Any]:
+    """T15.2's PEP before its metric: over 1-smooth convex f with ||w1 - w*|| <= 1, Algorithm 11 with
+    eta = c: (problem, f, w*, the oracle calls (x_t, grad f(x_t)) in order, w_{T+1})."""
     PEP, F = _classes()
     problem = PEP()
     f = problem.declare_function(F.SmoothConvexFunction, L=1.0)
     xs = f.stationary_point()
     w = y = problem.set_initial_point()
     problem.set_initial_condition((w - xs) ** 2 <= 1)
-    alphas = alg11_weights(T)
+    alphas, calls = alg11_weights(T), []
     for t, alpha in enumerate(alphas, 1):
         tau = alpha / sum(alphas[:t])
         x = (1 - tau) * w + tau * y
         g = f.gradient(x)
+        calls.append((x, g))
         y = y - c * alpha * g
         w = x - c * g
+    return problem, f, xs, calls, w
+
+
+@lru_cache(maxsize=None)
+def agd_last(T: int, c: float) -> float:
+    """T15.2: max f(w_{T+1}) - f* over 1-smooth convex f with ||w1 - w*|| <= 1 for Algorithm 11
+    with eta = c (tau_t = alpha_t / sum_{i<=t} alpha_i). Exact; at T = 1 it is one GD step,
+    1/(4c + 2)."""
+    problem, f, xs, _, w = agd_run(T, c)
     problem.set_performance_metric(f(w) - f(xs))
     return _solve(problem)
 
 
-@lru_cache(maxsize=None)
-def agd_strongly_convex(T: int, kappa: float, metric: str, gap: float | None = None) -> float:
-    """T22.3: over 1-smooth kappa-strongly convex f with ||w1 - w*|| <= 1 (and f(w1) - f* <= ``gap``
-    when given), Nesterov's constant-step scheme (w_{t+1} = x_t - grad f(x_t), x_{t+1} = w_{t+1} +
-    beta (w_{t+1} - w_t), beta = (1 - sqrt kappa)/(1 + sqrt kappa), x_1 = w_1) after T steps: the
-    max of f(w_{T+1}) - f* (``metric="value"``) or of ||grad f(w_{T+1})||^2 (``"grad"``). Exact; at
-    T = 0 they are 1/2 and 1 (smoothness, attained by a quadratic)."""
+def agd_strongly_convex_run(T: int, kappa: float, gap: float | None = None
+                            ) -> tuple[Any, Any, Any, list[tuple[Any, Any]], Any]:
+    """T22.3's PEP before its metric: over 1-smooth kappa-strongly convex f with ||w1 - w*|| <= 1
+    (and f(w1) - f* <= ``gap`` when given), Nesterov's constant-step scheme (w_{t+1} = x_t -
+    grad f(x_t), x_{t+1} = w_{t+1} + beta (w_{t+1} - w_t), beta = (1 - sqrt kappa)/(1 + sqrt
+    kappa), x_1 = w_1): (problem, f, w*, the oracle calls (x_t, grad f(x_t)), w_{T+1})."""
     PEP, F = _classes()
     problem = PEP()
     f = problem.declare_function(F.SmoothStronglyConvexFunction, mu=kappa, L=1.0)
     xs = f.stationary_point()
-    fs = f(xs)
     x = w = problem.set_initial_point()
     problem.set_initial_condition((x - xs) ** 2 <= 1)
     if gap is not None:
-        problem.set_initial_condition(f(w) - fs <= gap)
+        problem.set_initial_condition(f(w) - f(xs) <= gap)
     beta = (1 - math.sqrt(kappa)) / (1 + math.sqrt(kappa))
+    calls = []
     for _ in range(T):
-        w_next = x - f.gradient(x)
+        g = f.gradient(x)
+        calls.append((x, g))
+        w_next = x - g
         x = w_next + beta * (w_next - w)
         w = w_next
-    problem.set_performance_metric(f(w) - fs if metric == "value" else f.gradient(w) ** 2)
+    return problem, f, xs, calls, w
+
+
+@lru_cache(maxsize=None)
+def agd_strongly_convex(T: int, kappa: float, metric: str, gap: float | None = None) -> float:
+    """T22.3 (``agd_strongly_convex_run``) after T steps: the max of f(w_{T+1}) - f*
+    (``metric="value"``) or of ||grad f(w_{T+1})||^2 (``"grad"``). Exact; at T = 0 they are 1/2
+    and 1 (smoothness, attained by a quadratic)."""
+    problem, f, xs, _, w = agd_strongly_convex_run(T, kappa, gap)
+    problem.set_performance_metric(f(w) - f(xs) if metric == "value" else f.gradient(w) ** 2)
     return _solve(problem)
