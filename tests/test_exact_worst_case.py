@@ -336,10 +336,8 @@ def test_seeded_gradient_search_gets_closer(T: int) -> None:
     claim = spec.claim("sum-grad-sq")
     profile = PROFILES["quick"]
     key = RoundKey("T5.8", "eta-at-most-1/H", "piecewise-quadratic", "exact", 123, T, 1, 8, 1, "cpu", None)
-    seed = E.seed_params(spec, claim, key)
-    single = dataclasses.replace(key, batch_size=1)
+    seeded = E.seeded_ascent(spec, claim, key, profile, profile.level)
     args = (profile.gradient_steps, profile.gradient_lr, profile.rtol, profile.atol, profile.level)
-    seeded = ascend(spec, claim, single, seed, *args)
     unseeded = ascend(spec, claim, key, starts_from(key, 0, profile.gradient_batch - 1), *args)
     c = float(build_round(spec, seeded.key).values["c"].reshape(-1)[0])
     assert seeded.best >= (1 - 1e-3) * pep.gd_smooth_sum_grad_sq(T, pep.rounded(c)) * c / 2

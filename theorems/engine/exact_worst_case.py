@@ -16,7 +16,7 @@ into a member of a parametric family, a starting point for the gradient adversar
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -266,7 +266,6 @@ def _seed_T58(spec: Spec, key: RoundKey) -> Params:
 
 
 def _single(key: RoundKey) -> RoundKey:
-    from dataclasses import replace
     return replace(key, batch_size=1, replicas=1, params={})
 
 
@@ -284,6 +283,17 @@ def seed_params(spec: Spec, claim: Claim, key: RoundKey) -> Params | None:
     if build is None or not pep.available() or key.horizon > pep.MAX_STEPS:
         return None
     return build(spec, key)
+
+
+def seeded_ascent(spec: Spec, claim: Claim, key: RoundKey, profile: Any, level: float) -> Any:
+    """The gradient adversary (``adversaries.ascend``) with the profile's budget, started from
+    ``seed_params`` on round ``key`` (one instance); None when there is no seed."""
+    from theorems.engine.adversaries import ascend
+    start = seed_params(spec, claim, key)
+    if start is None:
+        return None
+    return ascend(spec, claim, replace(key, batch_size=1), start, profile.gradient_steps, profile.gradient_lr,
+                  profile.rtol, profile.atol, level)
 
 
 # ----------------------------------------------------------------------------------------------
