@@ -17,7 +17,7 @@ from theorems.catalog import CATALOG
 from theorems.engine import exact_worst_case as E
 from theorems.engine import pep
 from theorems.engine.adversaries import ascend, starts_from
-from theorems.engine.checker import check
+from theorems.engine.checker import CheckResult, check
 from theorems.engine.profiles import PROFILES, Profile
 from theorems.engine.round_data import RoundKey
 from theorems.engine.rounds import build_round
@@ -249,6 +249,15 @@ def test_cap_and_variant_are_not_computed(checked) -> None:
     assert variant.status == E.NOT_COMPUTED and "variant" in variant.reason
     assert E.compare(spec, spec.claim("averaged-iterate"), {}).status == E.NOT_COMPUTED
     assert E.compare(CATALOG["T5.8"], CATALOG["T5.8"].claim("random-iterate-grad-norm"), {}) is None
+
+
+@needs_pepit
+def test_only_settings_a_variant_replaced_are_not_computed(checked) -> None:
+    spec, claim_result = checked[("T13.3", "sum-suboptimality")]
+    replaced = CheckResult(spec, [claim_result], [], 0.0, TINY.name, "torch.optim.SGD", replaced=("eta-1/(2H)",))
+    elsewhere = CheckResult(spec, [claim_result], [], 0.0, TINY.name, "torch.optim.SGD", replaced=("other",))
+    assert E.for_result(replaced, claim_result).status == E.NOT_COMPUTED
+    assert E.for_result(elsewhere, claim_result).status == E.COMPUTED
 
 
 # ----------------------------------------------------------------------------------------------

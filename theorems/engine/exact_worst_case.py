@@ -230,7 +230,7 @@ def for_result(result: Any, claim_result: Any) -> Comparison | None:
     key = (id(result), id(claim_result))
     if key not in _MEMO:
         claim = spec.claim(claim_result.name)
-        comparison = compare(spec, claim, claim_result.by_horizon, variant=bool(result.algorithm or result.hyper))
+        comparison = compare(spec, claim, claim_result.by_horizon, variant=claim.setting in result.replaced)
         _MEMO[key] = ((result, claim_result), comparison)
     return _MEMO[key][1]
 
