@@ -282,6 +282,10 @@ def test_check_json_carries_bound_exact_and_found(capsys, tmp_path) -> None:
     for r in rows.values():
         assert r["found"] <= r["exact"] * (1 + 1e-6) and r["exact"] <= r["bound"]
         assert r["found_over_exact"] == pytest.approx(r["found"] / r["exact"])
+    assert main(["check", "T13.3", "--quiet", "--claim", "sum-suboptimality", "--counterexamples", str(tmp_path)]) == 0
+    r = rows[16]
+    assert (f"exact worst case at T=16: bound {r['bound']:.6g}, exact {r['exact']:.6g} "
+            f"({r['exact_over_bound']:.4g} of the bound), found {r['found']:.6g}") in capsys.readouterr().out
 
 
 @pytest.fixture
