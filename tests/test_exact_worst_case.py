@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import sympy as sp
 
 from theorems.catalog import CATALOG
 from theorems.engine import exact_worst_case as E
