@@ -201,7 +201,7 @@ def _rows_consistent(comparison: E.Comparison, profile: Profile) -> bool:
 
 
 FAMILY = {"T2.4": "pseudo-huber", "T5.8": "piecewise-quadratic", "L5.7": "quadratic-convex", "T13.3": "huber",
-          "T21.6": "log-cosh-l2"}
+          "T21.6": "log-cosh-l2", "T13.1": "huber", "T15.2": "huber", "T22.3": "log-cosh-l2"}
 
 
 @pytest.fixture(scope="module")
