@@ -22,6 +22,7 @@ from theorems.engine.round_data import RoundKey
 from theorems.engine.rounds import build_round
 from theorems.frontends.cli import main
 from theorems.frontends.report import run_settings, write_report
+from theorems.frontends.report_exact import html_table, md_table
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = Profile("tiny", batch_size=8, replicas=1, rounds=1, horizons=(1, 4, 16), dims=(2,))
@@ -316,6 +317,17 @@ def test_report_shows_the_three_numbers(tmp_path) -> None:
     for r in rows:
         assert f"<td class=\"num\">{r['exact']:.6g}</td><td class=\"num\">{r['found']:.6g}</td>" in page
         assert f"| {r['bound']:.6g} | {r['exact']:.6g} | {r['found']:.6g} |" in markdown
+
+
+@needs_pepit
+def test_an_upper_bound_is_not_called_exact(checked) -> None:
+    """T5.8's PEP relaxes L(w1) - inf L: its column is labelled a PEP upper bound everywhere."""
+    spec, claim_result = checked[("T5.8", "sum-grad-sq")]
+    comparison = E.compare(spec, spec.claim("sum-grad-sq"), claim_result.by_horizon)
+    assert comparison.exact is False
+    assert E.summary(comparison).startswith("worst case (a PEP upper bound) at T=16: bound ")
+    assert "<th>PEP upper bound</th>" in html_table(comparison) and "exact worst" not in html_table(comparison)
+    assert "| T | t | family | bound | PEP upper bound | found | PEP / bound | found / PEP |" in md_table(comparison, str)
 
 
 def test_report_says_not_computed_without_pepit(without_pepit, tmp_path) -> None:

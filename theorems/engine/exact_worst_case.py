@@ -316,9 +316,9 @@ def summary(comparison: Comparison) -> str:
     if comparison.status != COMPUTED or row is None:
         return f"exact worst case: {NOT_COMPUTED} ({comparison.reason})"
     where = f"T={row.T}" + ("" if row.step is None else f", t={row.step}")
-    kind = "exact worst case" if comparison.exact else "worst case (PEP upper bound)"
-    return (f"{kind} at {where}: bound {row.bound:.6g}, exact {row.exact:.6g} ({_fmt(_ratio(row.exact, row.bound))} "
-            f"of the bound), found {row.found:.6g} ({_fmt(_ratio(row.found, row.exact))} of the exact)")
+    kind, short = ("exact worst case", "exact") if comparison.exact else ("worst case (a PEP upper bound)", "PEP")
+    return (f"{kind} at {where}: bound {row.bound:.6g}, {short} {row.exact:.6g} ({_fmt(_ratio(row.exact, row.bound))} "
+            f"of the bound), found {row.found:.6g} ({_fmt(_ratio(row.found, row.exact))} of the {short})")
 
 
 def _fmt(x: float | None) -> str:

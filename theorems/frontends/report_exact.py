@@ -12,6 +12,13 @@ from theorems.engine.exact_worst_case import COMPUTED, NOT_COMPUTED, Comparison,
 HEADER = ("T", "t", "family", "bound", "exact worst case", "found", "exact / bound", "found / exact")
 
 
+def _header(comparison: Comparison) -> tuple[str, ...]:
+    """``HEADER``, with "PEP upper bound" for "exact worst case" where the PEP is a relaxation."""
+    if comparison.exact:
+        return HEADER
+    return tuple(h.replace("exact worst case", "PEP upper bound").replace("exact", "PEP") for h in HEADER)
+
+
 def _cells(row: Row) -> tuple[str, ...]:
     fields = row.as_dict()
     ratio = [("-" if fields[k] is None else f"{fields[k]:.4g}") for k in ("exact_over_bound", "found_over_exact")]
@@ -31,7 +38,7 @@ def html_table(comparison: Comparison | None) -> str:
         return ""
     if comparison.status != COMPUTED:
         return f"<p><b>Exact worst case:</b> {NOT_COMPUTED} ({esc(comparison.reason)}).</p>"
-    head = "".join(f"<th>{esc(h)}</th>" for h in HEADER)
+    head = "".join(f"<th>{esc(h)}</th>" for h in _header(comparison))
     body = "".join("<tr>" + "".join(f'<td class="num">{esc(c)}</td>' for c in _cells(r)) + "</tr>"
                    for r in comparison.rows)
     return (f'<p class="small">{esc(_caption(comparison))}</p>'
@@ -44,7 +51,7 @@ def md_table(comparison: Comparison | None, escape: Any) -> list[str]:
         return []
     if comparison.status != COMPUTED:
         return [f"**Exact worst case:** {NOT_COMPUTED} ({escape(comparison.reason)}).", ""]
-    lines = [escape(_caption(comparison)), "", "| " + " | ".join(HEADER) + " |",
+    lines = [escape(_caption(comparison)), "", "| " + " | ".join(_header(comparison)) + " |",
              "|" + "---|" * len(HEADER)]
     lines += ["| " + " | ".join(escape(c) for c in _cells(r)) + " |" for r in comparison.rows]
     return lines + [""]
