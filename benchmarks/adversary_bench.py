@@ -22,7 +22,8 @@ three. For these columns the piecewise-quadratic family draws no planted stairca
 worst case), so they measure the searches, not the draw. Column ``pep-seed`` (row b) is the
 gradient adversary started from PEPit's worst case made a family member (``pep_seed``), as issue
 4 suggests: PEPit's worst cases seed the adversaries. SDPs are solved with CLARABEL (SCS's
-default accuracy, about 1e-4 relative, is too coarse for an exact reference).
+default accuracy, about 1e-4 relative, is too coarse for an exact reference). The PEPs are the
+product's (theorems/engine/pep.py), shared with the checker's exact-worst-case columns.
 """
 from __future__ import annotations
 
@@ -32,15 +33,16 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Iterator
 
-import numpy as np
 import sympy as sp
 import torch
 
 from problems import FAMILIES
 from problems.parametric import Params
-from problems.piecewise_quadratic import PiecewiseQuadratic, interpolate
+from problems.piecewise_quadratic import PiecewiseQuadratic
+from theorems.engine import pep
 from theorems.engine.adversaries import ascend
 from theorems.engine.checker import check
+from theorems.engine.exact_worst_case import piecewise_seed
 from theorems.engine.hypothesis_search import hypothesis_search
 from theorems.engine.profiles import PROFILES, Profile
 from theorems.engine.round_data import RoundKey
@@ -48,90 +50,27 @@ from theorems.language.spec import Claim, Setting, Source, Spec
 from theorems.language.symbols import D, Delta, H, last_subopt, min_grad_sq, sum_subopt
 
 
-def _pep():
-    from PEPit import PEP
-    from PEPit.functions import SmoothConvexFunction, SmoothFunction
-    return PEP, SmoothConvexFunction, SmoothFunction
-
-
-def _solve(problem) -> float:
-    return float(problem.solve(wrapper="cvxpy", solver="CLARABEL", verbose=0))
-
-
 def pep_convex_last(N: int) -> float:
     """max L(w_{N+1}) - L* over 1-smooth convex L with ||w1 - w*|| <= 1, GD step 1."""
-    PEP, SmoothConvex, _ = _pep()
-    problem = PEP()
-    f = problem.declare_function(SmoothConvex, L=1.0)
-    xs = f.stationary_point()
-    x = x0 = problem.set_initial_point()
-    problem.set_initial_condition((x0 - xs) ** 2 <= 1)
-    for _ in range(N):
-        x = x - f.gradient(x)
-    problem.set_performance_metric(f(x) - f(xs))
-    return _solve(problem)
-
-
-def pep_nonconvex_min_grad(N: int) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
-    """PEPit's max min_{t <= N+1} ||grad L(w_t)||^2 over 1-smooth L with L(w1) - L(w_{N+2}) <= 1, GD
-    step 1, and its worst case: the norms of the gradients at w_1 .. w_{N+2} and the losses there
-    (a low-rank solution, by PEPit's log-det dimension reduction)."""
-    PEP, _, Smooth = _pep()
-    problem = PEP()
-    f = problem.declare_function(Smooth, L=1.0)
-    x = x0 = problem.set_initial_point()
-    g, f0 = f.oracle(x0)
-    points = [(g, f0)]
-    problem.set_performance_metric(g ** 2)
-    for i in range(N + 1):
-        x = x - g
-        g, fx = f.oracle(x)
-        points.append((g, fx))
-        if i < N:
-            problem.set_performance_metric(g ** 2)
-    problem.set_initial_condition(f0 - fx <= 1)
-    value = float(problem.solve(wrapper="cvxpy", solver="CLARABEL", verbose=0, dimension_reduction_heuristic="logdet3"))
-    norms = np.array([np.linalg.norm(gt.eval()) for gt, _ in points])
-    losses = np.array([float(ft.eval()) for _, ft in points])
-    return value, norms, losses
+    return pep.gd_smooth_convex_last(N, 1.0)
 
 
 def exact_nonconvex_min_grad(N: int) -> float:
-    """The closed form 4 / (3N + 2) of row (b), which PEPit's value confirms (``pep_check``)."""
+    """The closed form 4 / (3N + 2) of row (b), which PEPit's value confirms."""
     return 4 / (3 * N + 2)
 
 
 def pep_seed(N: int) -> Params:
-    """A 1-D member of the piecewise-quadratic family from PEPit's worst case of row (b): gradient
-    descent moves left by the gradient norm at every step, so iterate t sits at
-    -(|g_1| + ... + |g_{t-1}|) with gradient |g_t| and loss f_t, and ``interpolate`` joins these
-    data by a 1-smooth C^1 piecewise quadratic (exactly where they are interpolable in one
-    dimension; otherwise the nearest tent/valley mix, still in the class, and the run says how
-    close it comes)."""
-    _, norms, losses = pep_nonconvex_min_grad(N)
-    x = -np.concatenate([[0.0], np.cumsum(norms[:-1])])
-    order = np.argsort(x)
-    piece = interpolate(*(torch.tensor(a[order], dtype=torch.float64) for a in (x, norms, losses)), 1.0)
-    return {"t": piece["t"][None, None], "a": piece["a"][None, None], "p": piece["p"][None],
-            "Q": torch.ones(1, 1, 1, dtype=torch.float64), "m": torch.zeros(1, 1, dtype=torch.float64),
-            "w1": torch.zeros(1, 1, dtype=torch.float64)}
+    """A 1-D member of the piecewise-quadratic family from PEPit's worst case of row (b)
+    (``exact_worst_case.piecewise_seed``: the iterates on a line joined by a 1-smooth C^1
+    piecewise quadratic, exactly where the data are interpolable in one dimension)."""
+    return piecewise_seed(pep.gd_smooth_min_grad_sq_case(N), 1.0)
 
 
 def pep_sum_suboptimality(N: int) -> float:
-    """max sum_{t=1}^N L(w_t) - L* over 1-smooth convex L with ||w1 - w*|| <= 1, GD step 1/2."""
-    PEP, SmoothConvex, _ = _pep()
-    problem = PEP()
-    f = problem.declare_function(SmoothConvex, L=1.0)
-    xs = f.stationary_point()
-    fs = f(xs)
-    x = x0 = problem.set_initial_point()
-    problem.set_initial_condition((x0 - xs) ** 2 <= 1)
-    total = f(x) - fs
-    for _ in range(N - 1):
-        x = x - 0.5 * f.gradient(x)
-        total = total + f(x) - fs
-    problem.set_performance_metric(total)
-    return _solve(problem)
+    """max sum_{t=1}^N L(w_t) - L* over 1-smooth convex L with ||w1 - w*|| <= 1, GD step 1/2
+    (Theorem 13.3's quantity; the checker's exact-worst-case column uses the same PEP)."""
+    return pep.gd_smooth_convex_sum(N, 0.5)
 
 
 def row_spec(row: str, exact: float) -> Spec:
@@ -152,7 +91,7 @@ def row_spec(row: str, exact: float) -> Spec:
 
 #: Rows whose exact worst case is known in closed form (PEPit's value is printed beside it).
 CLOSED_FORM = {"a": lambda N: 1 / (4 * N + 2), "b": lambda N: 4 / (3 * N + 2)}
-PEP_VALUE = {"a": pep_convex_last, "b": lambda N: pep_nonconvex_min_grad(N)[0], "c": pep_sum_suboptimality}
+PEP_VALUE = {"a": pep_convex_last, "b": lambda N: pep.gd_smooth_min_grad_sq_case(N).value, "c": pep_sum_suboptimality}
 
 
 @contextmanager

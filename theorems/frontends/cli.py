@@ -162,6 +162,7 @@ def _certificates(result: CheckResult, requested: Sequence[str] | None = None) -
 
 
 def _check_text(result: CheckResult, requested: Sequence[str] | None = None) -> str:
+    from theorems.engine import exact_worst_case
     lines = [f"{result.spec.id} {result.spec.title} (section {result.spec.source.section}, "
              f"line {result.spec.source.line}); profile {result.profile}"
              + (f"; algorithm {result.algorithm}" if result.algorithm else "")
@@ -183,6 +184,9 @@ def _check_text(result: CheckResult, requested: Sequence[str] | None = None) -> 
             from theorems.engine.loading import imports_code
             flag = " --allow-import" if result.algorithm and imports_code(result.algorithm) else ""
             lines.append(f"    replay: theorycheck replay {c.counterexample}{flag}")
+        comparison = exact_worst_case.for_result(result, c)
+        if comparison is not None:
+            lines.append("    " + exact_worst_case.summary(comparison))
     for description, ok in result.proof_steps:
         lines.append(f"  proof step {'verified' if ok else 'FAILS'}: {description}")
     lines += [f"  certificate of {line}" for line in _certificates(result, requested)]
@@ -309,8 +313,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     results = run_checks(specs, on_result=show, progress=_progress(not args.quiet),
                          counterexample_dir=args.counterexamples, **kwargs)
     if args.format == "json":
+        from theorems.engine import exact_worst_case
         documents = [r.as_dict() if isinstance(r, CheckError) else
-                     {**r.as_dict(), "certificates": _certificates(r, args.family)} for r in results]
+                     {**exact_worst_case.annotate(r, r.as_dict()), "certificates": _certificates(r, args.family)}
+                     for r in results]
         print(json.dumps(documents[0] if len(args.id) == 1 and args.id[0].lower() != "all" else documents, indent=1))
     return _outcome(results)
 

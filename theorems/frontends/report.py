@@ -24,7 +24,9 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import sympy as sp
 
 from problems.numpy_loss import certificate_lines
+from theorems.engine import exact_worst_case
 from theorems.engine.checker import CheckResult, ClaimResult
+from theorems.frontends.report_exact import html_table, md_table
 from theorems.frontends.report_math import latex, mathml, relation
 from theorems.frontends.report_plots import VERDICT_COLOURS, claim_figure, loglog_slope, tightness_chart
 
@@ -350,6 +352,7 @@ def _md_result(r: CheckResult, figures: Mapping[str, str]) -> list[str]:
             out += [_md_math(relation(spec_claim.measured, spec_claim.bound)), ""]
         out += [md(c.statement), ""]
         out += _md_evidence(row)
+        out += md_table(exact_worst_case.for_result(r, c), md)
         slopes = _slopes(row)
         if slopes is not None:
             out += [f"Fitted log-log slope against T of the worst instance, re-run at each horizon: measured "
@@ -525,6 +528,7 @@ def _html_result(r: CheckResult, figures: Mapping[str, bytes]) -> str:
             out.append(f"<p>{mathml(relation(spec_claim.measured, spec_claim.bound), display=True)}</p>")
         out.append(f"<p>{esc(c.statement)}</p>")
         out.append(_html_evidence(row))
+        out.append(html_table(exact_worst_case.for_result(r, c)))
         slopes = _slopes(row)
         if slopes is not None:
             out.append(f"<p>Fitted log-log slope against T of the worst instance, re-run at each horizon: measured "
@@ -563,7 +567,7 @@ def report_json(results: Sequence[CheckResult], settings: Mapping[str, Any]) -> 
     run's settings added."""
     out = []
     for r in results:
-        document = r.as_dict()
+        document = exact_worst_case.annotate(r, r.as_dict())
         document["statement"] = r.spec.statement
         document["assumptions"] = sorted(r.spec.assumptions)
         document["certificates"] = certificate_lines(f for c in r.claims for f in c.families)
