@@ -297,7 +297,7 @@ def without_pepit(monkeypatch):
 
 def test_check_says_not_computed_without_pepit(without_pepit, capsys, tmp_path) -> None:
     columns = _check_json(capsys, tmp_path)["exact_worst_case"]
-    assert columns == {"status": E.NOT_COMPUTED, "reason": "PEPit is not installed (pip install -e '.[bench]')"}
+    assert columns == {"status": E.NOT_COMPUTED, "reason": "PEPit is not installed (pip install -e '.[exact]')"}
     assert main(["check", "T13.3", "--quiet", "--claim", "sum-suboptimality", "--counterexamples", str(tmp_path)]) == 0
     assert "exact worst case: not computed (PEPit is not installed" in capsys.readouterr().out
 

@@ -192,7 +192,7 @@ def compare(spec: Spec, claim: Claim, by_horizon: Mapping[int, Evidence], *, var
     if form is None:
         return None
     if not pep.available():
-        return Comparison(NOT_COMPUTED, "PEPit is not installed (pip install -e '.[bench]')")
+        return Comparison(NOT_COMPUTED, "PEPit is not installed (pip install -e '.[exact]')")
     if variant:
         return Comparison(NOT_COMPUTED, "the PEP models the spec's algorithm, not the variant")
     rows, failures = [], []
