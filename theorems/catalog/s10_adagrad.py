@@ -1,0 +1,110 @@
+"""Section 10.1: AdaGrad-norm (Algorithm 7) on smooth non-convex losses, Theorem 10.3.
+
+The notes' learning-rate scale c is the hyper-parameter ``eta`` (so ``--algorithm torch.optim.Adam``
+runs Adam with lr = c); it is drawn as eta = 10^u sqrt(Delta/H) and eps = 10^v G, so the search
+covers small and large c and eps relative to the instance's own scales (u in [-2, 2], v in [-3, 2]).
+G is both G_L and G_ell: the exact oracle gives ||grad L|| <= G, the sphere oracle ||g|| <= G surely
+(class bdd), so E[max_t ||g_t||] <= G.
+
+Findings (tests/test_adaptive_specs.py):
+- The corollary of Lemma 10.2 (line 1495) integrates dx/x from eps^2 to sum_t ||g_t||^2; the lemma
+  (x_0 = eps^2) gives the upper limit eps^2 + sum_t ||g_t||^2, i.e. log(1 + sum_t ||g_t||^2/eps^2).
+  As printed, the bound is negative when sum_t ||g_t||^2 < eps^2 (and below the sum for one
+  gradient with ||g_1||^2 = 1.5 eps^2: 0.6 > log 1.5). So the K of Theorem 10.3 needs
+  log(1 + T(G^2 + sigma^2)/eps^2); as printed, K is negative (the bound not even defined) once
+  eps^2 > T(G^2 + sigma^2) and Delta/c + G^2/eps is small.
+- Theorem 10.3 prints sqrt(K) eps and sqrt(K) sigma; its proof gives sqrt(K eps) and sqrt(K sigma)
+  (the section 11 restatement prints those). K, eps and sigma scale like a gradient, so only the
+  proof's terms scale like the left side.
+- The proof drops a factor 2: Jensen gives sqrt(eps^2 + 2 E sum ||g_t - grad L(w_t)||^2) <=
+  sqrt(eps^2 + 2 T sigma^2), not sqrt(eps^2 + T sigma^2); the sigma term gets a factor 2^(1/4).
+The explicit bound before any simplification, E sqrt(sum_t ||grad L(w_t)||^2) <= (sqrt 2 K +
+sqrt(2 K^2 + 4 K sqrt(eps^2 + 2 T sigma^2)))/2, is checked as its own claim.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import sympy as sp
+
+from theorems.language.spec import Claim, ProofStep, Setting, Source, Spec
+from theorems.language.symbols import Delta, G, H, T, eta, sigma, sum_grad_norm, sum_grad_sq
+
+eps = sp.Symbol("eps", positive=True)
+_u, _v = sp.Symbol("u", real=True), sp.Symbol("v", real=True)
+_ERRATA = Path(__file__).parent / "errata"
+
+#: the search of eta (the notes' c) and eps around the instance's scales
+ADAGRAD_HYPER = {"eta": 10 ** _u * sp.sqrt(Delta / H), "eps": 10 ** _v * G}
+ADAGRAD_FREE = {"u": (-2.0, 2.0), "v": (-3.0, 2.0)}
+
+
+def k_constant(log_argument: sp.Expr, G_L: sp.Expr = G, G_ell: sp.Expr = G) -> sp.Expr:
+    """K = Delta/c + H c log(...)/2 + G_L G_ell/eps (c = eta), with the log's argument given."""
+    return Delta / eta + H * eta * sp.log(log_argument) / 2 + G_L * G_ell / eps
+
+
+#: K as printed (line 1506) and with the corollary's log corrected
+K_PRINTED = k_constant(T * (G ** 2 + sigma ** 2) / eps ** 2)
+K_CORRECTED = k_constant(1 + T * (G ** 2 + sigma ** 2) / eps ** 2)
+
+_k, _s, _x, _a, _b = sp.symbols("K s X a b", positive=True)
+_c, _ell = sp.symbols("c ell", positive=True)
+_X_EXPLICIT = (sp.sqrt(2) * _k + sp.sqrt(2 * _k ** 2 + 4 * _k * _s)) / 2
+
+T10_3 = Spec(
+    id="T10.3",
+    title="AdaGrad-norm (Algorithm 7) on smooth non-convex losses: the rate with its constant K",
+    source=Source(section="10.1", line=1503),
+    statement=("Suppose L is H-smooth and G_L Lipschitz, and let Delta = L(w_1) - L(w_*). Suppose "
+               "E[max_{t<=T} ||g_t||] <= G_ell and E||g_t - grad L(w_t)||^2 <= sigma^2 for all t. Define "
+               "K = Delta/c + H c log(T (G_ell^2 + sigma^2)/eps^2)/2 + G_L G_ell/eps = O(log T). Then Algorithm 7 "
+               "guarantees (1/T) E[sum_{t=1}^T ||grad L(w_t)||] <= (K sqrt 2 + sqrt(K) eps)/sqrt(T) + "
+               "sqrt(K) sigma/T^(1/4). (The notes' Delta = L(w_t) - L(w_*) is read as L(w_1) - inf L, which the "
+               "proof uses; G_L = G_ell = G; c is the hyper-parameter eta.)"),
+    assumptions=frozenset({"smooth", "lip", "var", "bdd", "lb"}),
+    settings=(Setting("alg7", "AdaGradNorm", hyper=ADAGRAD_HYPER, free=ADAGRAD_FREE, noise=("sphere",)),),
+    claims=(
+        Claim("mean-grad-norm", "expect", sum_grad_norm / T,
+              (K_PRINTED * sp.sqrt(2) + sp.sqrt(K_PRINTED) * eps) / sp.sqrt(T)
+              + sp.sqrt(K_PRINTED) * sigma / T ** sp.Rational(1, 4), "alg7",
+              "(1/T) E sum_t ||grad L(w_t)|| <= (K sqrt 2 + sqrt(K) eps)/sqrt T + sqrt(K) sigma/T^(1/4), "
+              "K = Delta/c + H c log(T(G^2 + sigma^2)/eps^2)/2 + G^2/eps, as written",
+              erratum=("K's log(T(G^2 + sigma^2)/eps^2) is negative once eps^2 > T(G^2 + sigma^2) (the "
+                       "corollary of Lemma 10.2 lost the 1 +), and K then can be negative or near 0; the "
+                       "sqrt(K) eps and sqrt(K) sigma terms do not scale like the left side"),
+              corrected_by="mean-grad-norm-corrected",
+              witness=str(_ERRATA / "T10.3-mean-grad-norm.json")),
+        Claim("mean-grad-norm-corrected", "expect", sum_grad_norm / T,
+              (K_CORRECTED * sp.sqrt(2) + sp.sqrt(K_CORRECTED * eps)) / sp.sqrt(T)
+              + 2 ** sp.Rational(1, 4) * sp.sqrt(K_CORRECTED * sigma) / T ** sp.Rational(1, 4), "alg7",
+              "(1/T) E sum_t ||grad L(w_t)|| <= (K sqrt 2 + sqrt(K eps))/sqrt T + 2^(1/4) sqrt(K sigma)/T^(1/4), "
+              "K = Delta/c + H c log(1 + T(G^2 + sigma^2)/eps^2)/2 + G^2/eps (the proof's bound)"),
+        Claim("root-sum-grad-sq-explicit", "expect", sp.sqrt(sum_grad_sq),
+              _X_EXPLICIT.subs({_k: K_CORRECTED, _s: sp.sqrt(eps ** 2 + 2 * T * sigma ** 2)}), "alg7",
+              "E sqrt(sum_t ||grad L(w_t)||^2) <= (sqrt 2 K + sqrt(2 K^2 + 4 K sqrt(eps^2 + 2 T sigma^2)))/2, "
+              "the proof's quadratic-formula bound before any simplification (K corrected)"),
+    ),
+    proof_steps=(
+        ProofStep("dividing Delta + H c^2 log(.)/2 + c G_L G_ell/eps by c gives K (E[1/eta_T] = E sqrt(.)/c)",
+                  (Delta + H * _c ** 2 * _ell / 2 + _c * G ** 2 / eps) / _c,
+                  Delta / _c + H * _c * _ell / 2 + G ** 2 / eps),
+        ProofStep("the root of X^2 = K s + sqrt 2 K X: X = (sqrt 2 K + sqrt(2 K^2 + 4 K s))/2",
+                  _X_EXPLICIT ** 2, _k * _s + sp.sqrt(2) * _k * _X_EXPLICIT),
+        ProofStep("(sqrt 2 K + 2 sqrt(K s))^2 - (2 K^2 + 4 K s) = 4 sqrt 2 K sqrt(K s) >= 0, so X <= sqrt 2 K + sqrt(K s)",
+                  (sp.sqrt(2) * _k + 2 * sp.sqrt(_k * _s)) ** 2 - (2 * _k ** 2 + 4 * _k * _s),
+                  4 * sp.sqrt(2) * _k * sp.sqrt(_k * _s)),
+        ProofStep("sqrt(a + b) <= sqrt a + sqrt b: (sqrt a + sqrt b)^2 - (a + b) = 2 sqrt(a b) >= 0",
+                  (sp.sqrt(_a) + sp.sqrt(_b)) ** 2 - (_a + _b), 2 * sp.sqrt(_a * _b)),
+        ProofStep("sqrt(K) (2 T sigma^2)^(1/4) = 2^(1/4) sqrt(K sigma) T^(1/4) (the factor the proof drops)",
+                  sp.sqrt(_k) * (2 * T * sigma ** 2) ** sp.Rational(1, 4),
+                  2 ** sp.Rational(1, 4) * sp.sqrt(_k * sigma) * T ** sp.Rational(1, 4)),
+        ProofStep("the corollary of Lemma 10.2 with x_0 = eps^2: int_{eps^2}^{eps^2 + S} dx/x = log(1 + S/eps^2)",
+                  lambda: sp.integrate(1 / _x, (_x, eps ** 2, eps ** 2 + _s)), sp.log(1 + _s / eps ** 2)),
+        ProofStep("Cauchy-Schwarz: (1/T) sum ||grad|| <= sqrt(sum ||grad||^2)/sqrt T, the last step "
+                  "(equality when all norms are equal: T a/T = sqrt(T a^2)/sqrt T)",
+                  T * _a / T, sp.sqrt(T * _a ** 2) / sp.sqrt(T)),
+    ),
+)
+
+SPECS = (T10_3,)
