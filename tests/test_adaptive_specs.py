@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ import torch
 
 from theorems.catalog import CATALOG
 from theorems.engine.claims import evaluate_claim
+from theorems.engine.counterexample import replay
 from theorems.engine.profiles import PROFILES
 from theorems.engine.round_data import RoundKey
 from theorems.engine.rounds import build_round
@@ -44,6 +46,9 @@ def _judge(claim, data):
 ROUNDS = [
     ("T10.3", "mean-grad-norm-corrected", "cosine-wells", "sphere", 64, 2, 0.5),
     ("T10.3", "root-sum-grad-sq-explicit", "cosine-wells", "sphere", 64, 2, 0.6),
+    ("T11.1", "mean-norm-below-rms", "cosine-wells", "time-varying", 64, 2, 0.99),
+    ("T11.1", "rms-grad-corrected", "cosine-wells", "time-varying", 64, 2, 0.6),
+    ("S11.1", "rms-grad-corrected", "cosine-wells", "state-dependent", 64, 2, 0.5),
 ]
 
 
@@ -58,20 +63,20 @@ def test_claim_holds_but_fails_with_a_smaller_bound(spec_id, name, family, oracl
     assert _judge(shrunk, data).violation is not None
 
 
-def _witness_round(spec_id: str, name: str):
-    claim = CATALOG[spec_id].claim(name)
-    document = json.loads(Path(claim.witness).read_text())
-    key = RoundKey(**{k: v for k, v in document["round"].items()})
-    return claim, build_round(CATALOG[spec_id], key)
+ERRATA = [("T10.3", "mean-grad-norm"), ("T11.1", "rms-grad"), ("S11.1", "mean-grad-sq")]
 
 
-@pytest.mark.parametrize("spec_id, name", [("T10.3", "mean-grad-norm")])
+@pytest.mark.parametrize("spec_id, name", ERRATA, ids=[f"{s}:{c}" for s, c in ERRATA])
 def test_as_written_is_violated_on_its_witness_where_the_corrected_claim_holds(spec_id: str, name: str) -> None:
-    claim, data = _witness_round(spec_id, name)
-    violation = _judge(claim, data).violation
-    assert violation is not None and violation.bound == violation.bound  # a finite bound, not K < 0
-    corrected = CATALOG[spec_id].claim(claim.corrected_by)
-    assert _judge(corrected, data).violation is None
+    """The stored witness replays as a violation with a finite bound (not merely K < 0), and the
+    corrected claim has no violation on the witness's whole round."""
+    spec = CATALOG[spec_id]
+    claim = spec.claim(name)
+    document = json.loads(Path(claim.witness).read_text())
+    outcome = replay(document, spec)
+    assert outcome.violated and math.isfinite(outcome.bound) and outcome.measured > outcome.bound
+    data = build_round(spec, RoundKey(**document["round"]))
+    assert _judge(spec.claim(claim.corrected_by), data).violation is None
 
 
 def test_t10_3_printed_k_is_negative_where_eps_exceeds_the_gradients() -> None:
@@ -112,8 +117,10 @@ def consistent(spec_id: str, name: str, loss: bool) -> bool:
     return not ratio.free_symbols - {_s, _lam}
 
 
-SCALE_CONSISTENT = [("T10.3", "mean-grad-norm-corrected"), ("T10.3", "root-sum-grad-sq-explicit")]
-SCALE_INCONSISTENT = [("T10.3", "mean-grad-norm")]
+SCALE_CONSISTENT = [("T10.3", "mean-grad-norm-corrected"), ("T10.3", "root-sum-grad-sq-explicit"),
+                    ("T11.1", "mean-norm-below-rms"), ("T11.1", "rms-grad"), ("T11.1", "rms-grad-corrected"),
+                    ("S11.1", "rms-grad-corrected")]
+SCALE_INCONSISTENT = [("T10.3", "mean-grad-norm"), ("S11.1", "mean-grad-sq")]
 
 
 @pytest.mark.parametrize("loss", [True, False], ids=["loss-scale", "parameter-scale"])
@@ -139,20 +146,26 @@ def test_the_scaling_check_can_fail() -> None:
 # T = 1: the mean is ||grad L(w_1)|| <= G; tiny and huge constants on a grid.
 
 _GRID = [10.0 ** k for k in (-4, -1, 0, 2, 5)]
+_NAMES = ("Delta", "H", "G", "sigma", "eta", "eps", "D_sdn")
 
 
 def _at_t1(spec_id: str, name: str) -> torch.Tensor:
-    """bound / G at T = 1 over the grid of (Delta, H, G, sigma, eta, eps)."""
+    """bound / G at T = 1 over the grid of (Delta, H, G, sigma, eta, eps, D_sdn), with the one step's
+    noise variance sigma_1^2 = sigma^2 (the largest the class allows)."""
     claim = CATALOG[spec_id].claim(name)
-    points = torch.tensor(list(itertools.product(_GRID, repeat=6)), dtype=torch.float64)
-    values = {n: points[:, i] for i, n in enumerate(("Delta", "H", "G", "sigma", "eta", "eps"))}
+    points = torch.tensor(list(itertools.product(_GRID, repeat=len(_NAMES))), dtype=torch.float64)
+    values = {n: points[:, i] for i, n in enumerate(_NAMES)}
     values["T"] = torch.ones(len(points), dtype=torch.float64)
+    values["sum_noise_var"] = values["sigma"] ** 2
     bound = evaluate(claim.bound, values, points[:, 0])
     return bound / values["G"]
 
 
-@pytest.mark.parametrize("spec_id, name", [("T10.3", "mean-grad-norm-corrected")])
+@pytest.mark.parametrize("spec_id, name", [("T10.3", "mean-grad-norm-corrected"), ("T11.1", "rms-grad-corrected"),
+                                           ("S11.1", "rms-grad-corrected")])
 def test_at_t_equal_one_the_bounds_cover_the_largest_first_gradient(spec_id: str, name: str) -> None:
+    """At T = 1 each side is ||grad L(w_1)|| <= G: the corrected bounds are at least G everywhere
+    (sqrt(K eps) >= sqrt(G^2) since K >= G^2/eps)."""
     ratio = _at_t1(spec_id, name)
     assert bool(torch.isfinite(ratio).all()) and bool((ratio >= 1).all())
 

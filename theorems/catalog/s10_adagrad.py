@@ -73,7 +73,7 @@ T10_3 = Spec(
               erratum=("K's log(T(G^2 + sigma^2)/eps^2) is negative once eps^2 > T(G^2 + sigma^2) (the "
                        "corollary of Lemma 10.2 lost the 1 +), and K then can be negative or near 0; the "
                        "sqrt(K) eps and sqrt(K) sigma terms do not scale like the left side"),
-              corrected_by="mean-grad-norm-corrected",
+              when=K_PRINTED > 0, corrected_by="mean-grad-norm-corrected",
               witness=str(_ERRATA / "T10.3-mean-grad-norm.json")),
         Claim("mean-grad-norm-corrected", "expect", sum_grad_norm / T,
               (K_CORRECTED * sp.sqrt(2) + sp.sqrt(K_CORRECTED * eps)) / sp.sqrt(T)
