@@ -30,11 +30,21 @@ from pathlib import Path
 
 import sympy as sp
 
-from theorems.catalog.s10_adagrad import ADAGRAD_FREE, ADAGRAD_HYPER, eps, k_constant
 from theorems.language.spec import Claim, ProofStep, Setting, Source, Spec
-from theorems.language.symbols import D_sdn, G, T, sigma, sum_grad_norm, sum_grad_sq, sum_noise_var
+from theorems.language.symbols import D_sdn, Delta, G, H, T, eta, sigma, sum_grad_norm, sum_grad_sq, sum_noise_var
 
 _ERRATA = Path(__file__).parent / "errata"
+# the same search of c (= eta) and eps as section 10.1's (a catalog module imports theorems.language only)
+eps = sp.Symbol("eps", positive=True)
+_u, _v = sp.Symbol("u", real=True), sp.Symbol("v", real=True)
+ADAGRAD_HYPER = {"eta": 10 ** _u * sp.sqrt(Delta / H), "eps": 10 ** _v * G}
+ADAGRAD_FREE = {"u": (-2.0, 2.0), "v": (-3.0, 2.0)}
+
+
+def k_constant(log_argument: sp.Expr, G_L: sp.Expr, G_ell: sp.Expr) -> sp.Expr:
+    """K = Delta/c + H c log(...)/2 + G_L G_ell/eps (c = eta), as in Theorem 10.3."""
+    return Delta / eta + H * eta * sp.log(log_argument) / 2 + G_L * G_ell / eps
+
 _Q = sp.Rational(1, 4)
 
 # Theorem 11.1 under the time-varying oracle
