@@ -44,6 +44,7 @@ def _judge(claim, data):
 
 #: (result, claim, family, oracle, T, dimension, a factor below the round's worst tightness)
 ROUNDS = [
+    ("T10.1", "descent-inequality", "huber", "sphere", 64, 2, 0.9),
     ("T10.3", "mean-grad-norm-corrected", "cosine-wells", "sphere", 64, 2, 0.5),
     ("T10.3", "root-sum-grad-sq-explicit", "cosine-wells", "sphere", 64, 2, 0.6),
     ("T11.1", "mean-norm-below-rms", "cosine-wells", "time-varying", 64, 2, 0.99),
@@ -97,7 +98,10 @@ def test_t10_3_printed_k_is_negative_where_eps_exceeds_the_gradients() -> None:
 
 _s, _lam = sp.symbols("s lam", positive=True)
 #: trace symbols that scale like a power of a gradient
-_GRADIENT_POWER = {"sum_grad_norm": 1, "sum_grad_sq": 2, "sum_noise_var": 2, "min_grad_sq": 2}
+_GRADIENT_POWER = {"sum_grad_norm": 1, "sum_grad_sq": 2, "sum_noise_var": 2, "min_grad_sq": 2, "grad_sq_t": 2,
+                   "noise_var_t": 2}
+#: trace symbols and constants that are loss values
+_LOSS_VALUES = {"last_subopt", "L1", "Lstar"}
 
 
 def _scaled(expr: sp.Expr, loss: bool) -> sp.Expr:
@@ -107,6 +111,8 @@ def _scaled(expr: sp.Expr, loss: bool) -> sp.Expr:
     for symbol in sp.sympify(expr).free_symbols:
         if symbol.name in _GRADIENT_POWER:
             subs[symbol] = k ** _GRADIENT_POWER[symbol.name] * symbol
+        elif symbol.name in _LOSS_VALUES and loss:
+            subs[symbol] = _s * symbol
     return sp.sympify(expr).subs(subs, simultaneous=True)
 
 
@@ -118,7 +124,7 @@ def consistent(spec_id: str, name: str, loss: bool) -> bool:
     return not ratio.free_symbols - {_s, _lam}
 
 
-SCALE_CONSISTENT = [("T10.3", "mean-grad-norm-corrected"), ("T10.3", "root-sum-grad-sq-explicit"),
+SCALE_CONSISTENT = [("T10.1", "descent-inequality"), ("T10.3", "mean-grad-norm-corrected"), ("T10.3", "root-sum-grad-sq-explicit"),
                     ("T11.1", "mean-norm-below-rms"), ("T11.1", "rms-grad"), ("T11.1", "rms-grad-corrected"),
                     ("S11.1", "rms-grad-corrected"), ("T12.1", "sum-grad-sq-corrected"), ("S12.1", "alg9-min-grad-sq")]
 SCALE_INCONSISTENT = [("T10.3", "mean-grad-norm", True), ("S11.1", "mean-grad-sq", True),

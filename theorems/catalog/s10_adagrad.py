@@ -1,4 +1,10 @@
-"""Section 10.1: AdaGrad-norm (Algorithm 7) on smooth non-convex losses, Theorem 10.3.
+"""Section 10: SGD with any causal non-increasing step sizes (Theorem 10.1) and AdaGrad-norm
+(Algorithm 7) on smooth non-convex losses (Theorem 10.3).
+
+Theorem 10.1 is checked on random non-increasing step-size sequences drawn per instance (see its
+statement); E||g_t||^2 enters as E[||grad L(w_t)||^2 + sigma_t^2], exact for a deterministic eta_t.
+Step sizes picked from the observed gradients and the corollary of Lemma 10.2 on gradient
+sequences need per-step records (eta_t, ||g_t||^2, partial sums) that the engine does not keep.
 
 The notes' learning-rate scale c is the hyper-parameter ``eta`` (so ``--algorithm torch.optim.Adam``
 runs Adam with lr = c); it is drawn as eta = 10^u sqrt(Delta/H) and eps = 10^v G, so the search
@@ -28,7 +34,8 @@ from pathlib import Path
 import sympy as sp
 
 from theorems.language.spec import Claim, ProofStep, Setting, Source, Spec
-from theorems.language.symbols import Delta, G, H, T, eta, sigma, sum_grad_norm, sum_grad_sq
+from theorems.language.symbols import (Delta, G, H, L1, Lstar, T, eta, grad_sq_t, last_subopt, noise_var_t, sigma,
+                                      sum_grad_norm, sum_grad_sq, t)
 
 eps = sp.Symbol("eps", positive=True)
 _u, _v = sp.Symbol("u", real=True), sp.Symbol("v", real=True)
@@ -107,4 +114,54 @@ T10_3 = Spec(
     ),
 )
 
-SPECS = (T10_3,)
+# Theorem 10.1's step sizes: a random non-increasing sequence per instance,
+# eta_t = eta_1 (1 + k (t - 1))^(-p) r^floor((t - 1)/m), eta_1 = 10^u/H: polynomial decay and step decay
+# mixed, from constant (k = 0 or p = 0, r = 1) to fast (p = 2, r = 0.1 every step).
+_e1, _k, _p, _r, _m = (sp.Symbol(n, real=True) for n in ("e1", "k", "p", "r", "m"))
+
+
+def causal_steps(step: sp.Expr) -> sp.Expr:
+    """eta_step of the random non-increasing sequence (step >= 1; the floor as in s08_1_schedules)."""
+    return (10 ** _e1 / H * (1 + 10 ** _k * (step - 1)) ** (-_p)
+            * _r ** sp.floor((step - sp.Rational(1, 2)) / sp.floor(_m)))
+
+
+_ETA_T = causal_steps(t)
+_ETA_PREVIOUS = causal_steps(sp.Max(t - 1, 1))  # eta_{t-1}, with eta_0 = eta_1 (deterministic, >= eta_1)
+#: T10.1 rearranged: E[L(w_{T+1}) - L(w_1) + sum_t eta_{t-1} ||grad L(w_t)||^2 - (H/2) sum_t eta_t^2 ||g_t||^2]
+#: <= eta_0 G_L G_ell, with E||g_t||^2 = E[||grad L(w_t)||^2 + sigma_t^2] for a deterministic eta_t
+_T10_1_LHS = (last_subopt - (L1 - Lstar) + sp.Sum(_ETA_PREVIOUS * grad_sq_t, (t, 1, T))
+              - H / 2 * sp.Sum(_ETA_T ** 2 * (grad_sq_t + noise_var_t), (t, 1, T)))
+
+T10_1 = Spec(
+    id="T10.1",
+    title="SGD with any causal non-increasing step sizes: the one-run inequality",
+    source=Source(section="10", line=1387),
+    statement=("Suppose L is H-smooth and G_L-Lipschitz, E[max_{t<=T} ||g_t||] <= G_ell, and eta_1 >= ... >= eta_T >= 0 "
+               "is causal (eta_t does not depend on g_{t+1}, ...), eta_0 >= eta_1 deterministic. Then SGD "
+               "w_{t+1} = w_t - eta_t g_t gives E[L(w_{T+1})] <= E[L(w_1) - sum_t eta_{t-1} ||grad L(w_t)||^2 + "
+               "(H/2) sum_t eta_t^2 ||g_t||^2] + eta_0 G_L G_ell. Checked for random non-increasing sequences drawn "
+               "per instance (eta_t = 10^e1/H (1 + 10^k (t - 1))^(-p) r^floor((t - 1)/m), e1 in [-2, 1], k in [-2, 2], "
+               "p in [0, 2], r in [0.1, 1], m in [1, 64]; eta_0 = eta_1) under the sphere oracle (||g|| <= G surely, "
+               "G_L = G_ell = G). A deterministic eta_t makes E[eta_t^2 ||g_t||^2] = E[eta_t^2 (||grad L(w_t)||^2 + "
+               "sigma_t^2)], which the engine records; step sizes chosen from the observed gradients (AdaGrad-norm) "
+               "need eta_t and ||g_t|| per step, which it does not record (not encoded)."),
+    assumptions=frozenset({"smooth", "lip", "bdd", "var", "lb"}),
+    settings=(Setting("random-non-increasing", "SGD", hyper={"eta": _ETA_T},
+                      free={"e1": (-2.0, 1.0), "k": (-2.0, 2.0), "p": (0.0, 2.0), "r": (0.1, 1.0), "m": (1.0, 64.0)},
+                      noise=("sphere",)),),
+    claims=(
+        Claim("descent-inequality", "expect", _T10_1_LHS, 10 ** _e1 / H * G ** 2, "random-non-increasing",
+              "E[L(w_{T+1}) - L(w_1) + sum_t eta_{t-1} ||grad L(w_t)||^2 - (H/2) sum_t eta_t^2 ||g_t||^2] <= eta_0 G^2"),
+    ),
+    proof_steps=(
+        ProofStep("sum_t (eta_{t-1} - eta_t) telescopes to eta_0 - eta_T <= eta_0 (T = 3)",
+                  sum((sp.Symbol(f"eta_{i - 1}") - sp.Symbol(f"eta_{i}") for i in (1, 2, 3)), sp.Integer(0)),
+                  sp.Symbol("eta_0") - sp.Symbol("eta_3")),
+        ProofStep("the split: -eta_t <grad, g> = -eta_{t-1} <grad, g> + (eta_{t-1} - eta_t) <grad, g>",
+                  -sp.Symbol("eta_1") * sp.Symbol("q"),
+                  -sp.Symbol("eta_0") * sp.Symbol("q") + (sp.Symbol("eta_0") - sp.Symbol("eta_1")) * sp.Symbol("q")),
+    ),
+)
+
+SPECS = (T10_1, T10_3)
