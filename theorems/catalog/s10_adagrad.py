@@ -55,7 +55,7 @@ def k_constant(log_argument: sp.Expr, G_L: sp.Expr = G, G_ell: sp.Expr = G) -> s
 K_PRINTED = k_constant(T * (G ** 2 + sigma ** 2) / eps ** 2)
 K_CORRECTED = k_constant(1 + T * (G ** 2 + sigma ** 2) / eps ** 2)
 
-_k, _s, _x, _a, _b = sp.symbols("K s X a b", positive=True)
+_k, _s, _a, _b = sp.symbols("K s a b", positive=True)
 _c, _ell = sp.symbols("c ell", positive=True)
 _X_EXPLICIT = (sp.sqrt(2) * _k + sp.sqrt(2 * _k ** 2 + 4 * _k * _s)) / 2
 

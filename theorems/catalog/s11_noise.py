@@ -59,7 +59,7 @@ _G_SDN = G * (1 + sp.sqrt(D_sdn * T))
 _K_SDN_PRINTED = k_constant(T * (_G_SDN ** 2 + D_sdn * G ** 2) / eps ** 2, G, _G_SDN)
 _K_SDN = k_constant(1 + T * (_G_SDN ** 2 + D_sdn * G ** 2) / eps ** 2, G, _G_SDN)
 
-_k, _d, _x, _a, _b = sp.symbols("K D X a b", positive=True)
+_k, _d, _x, _a = sp.symbols("K D X a", positive=True)
 
 T11_1 = Spec(
     id="T11.1",
