@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import sympy as sp
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from theorems.catalog import CATALOG
 from theorems.engine.claims import evaluate_claim
@@ -232,3 +234,46 @@ def test_s12_1_algorithm_8_settles_on_the_cycle_where_algorithm_9_converges(H_, 
     corrected = _ema_run(CorrectedEMAAdaptive, w1, H_, c, eps_, beta_, T)
     assert max(corrected[-200:]) < 1e-3 * level
     assert min(ema[T // 2:]) > 0.99 * level
+
+
+# ---------------------------------------------------------------------------------------------
+# The corollary of Lemma 10.2 (line 1495), on gradient-norm sequences directly (the engine records no
+# partial sums of ||g_t||^2, so it is not a catalog claim): sum_t x_t/(eps^2 + sum_{i<=t} x_i) against
+# log(1 + sum_t x_t/eps^2) (corrected) and log(sum_t x_t/eps^2) (printed).
+
+def _corollary_sides(x: list[float], eps_sq: float) -> tuple[float, float, float]:
+    total, lhs = 0.0, 0.0
+    for v in x:
+        total += v
+        lhs += v / (eps_sq + total)
+    return lhs, math.log1p(total / eps_sq), math.log(total / eps_sq) if total > 0 else -math.inf
+
+
+def test_corollary_as_printed_fails_on_one_gradient_where_the_corrected_one_holds() -> None:
+    """One gradient with ||g_1||^2 = 1.5 eps^2: the sum is 0.6 > log 1.5 (printed) but <= log 2.5."""
+    lhs, corrected, printed = _corollary_sides([1.5], 1.0)
+    assert lhs == pytest.approx(0.6) and printed < lhs <= corrected
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(x=st.lists(st.floats(0.0, 1e6, allow_nan=False), min_size=1, max_size=64),
+       eps_sq=st.floats(1e-8, 1e4), scale=st.sampled_from([1e-6, 1.0, 1e6]))
+def test_corrected_corollary_holds_on_arbitrary_sequences(x: list[float], eps_sq: float, scale: float) -> None:
+    """Arbitrary non-negative sequences (hypothesis shrinks towards the worst), scaled over 12 decades."""
+    lhs, corrected, _ = _corollary_sides([scale * v for v in x], eps_sq)
+    assert lhs <= corrected * (1 + 1e-12) + 1e-15
+
+
+@pytest.mark.parametrize("growth", [1.0, 1.5, 2.0, 10.0])
+def test_corrected_corollary_on_adversarial_growing_sequences(growth: float) -> None:
+    """Sequences that make each term as large as possible (x_t = (growth - 1) times the running total,
+    each ratio then (growth - 1)/growth): the gap to the log closes as the steps shrink (growth -> 1)."""
+    eps_sq, x, total = 1.0, [], 1.0
+    for _ in range(200):
+        step = max(growth - 1.0, 1e-3) * total
+        x.append(step)
+        total += step
+    lhs, corrected, _ = _corollary_sides(x, eps_sq)
+    assert lhs <= corrected
+    if growth == 1.0:
+        assert lhs >= 0.99 * corrected
