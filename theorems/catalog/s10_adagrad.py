@@ -3,8 +3,9 @@
 
 Theorem 10.1 is checked on random non-increasing step-size sequences drawn per instance (see its
 statement); E||g_t||^2 enters as E[||grad L(w_t)||^2 + sigma_t^2], exact for a deterministic eta_t.
-Step sizes picked from the observed gradients and the corollary of Lemma 10.2 on gradient
-sequences need per-step records (eta_t, ||g_t||^2, partial sums) that the engine does not keep.
+Step sizes picked from the observed gradients, and the corollary of Lemma 10.2 on gradient
+sequences, need per-step records (eta_t, ||g_t||^2, their partial sums) that the engine does not keep:
+the corollary is tested on sequences directly in tests/test_adaptive_specs.py, not as a claim.
 
 The notes' learning-rate scale c is the hyper-parameter ``eta`` (so ``--algorithm torch.optim.Adam``
 runs Adam with lr = c); it is drawn as eta = 10^u sqrt(Delta/H) and eps = 10^v G, so the search
@@ -24,7 +25,8 @@ Findings (tests/test_adaptive_specs.py):
   proof's terms scale like the left side.
 - The proof drops a factor 2: Jensen gives sqrt(eps^2 + 2 E sum ||g_t - grad L(w_t)||^2) <=
   sqrt(eps^2 + 2 T sigma^2), not sqrt(eps^2 + T sigma^2); the sigma term gets a factor 2^(1/4).
-The explicit bound before any simplification, E sqrt(sum_t ||grad L(w_t)||^2) <= (sqrt 2 K +
+The as-written claim is judged only where its K > 0 (where its bound is a real number); its witness
+violates it there. The explicit bound before any simplification, E sqrt(sum_t ||grad L(w_t)||^2) <= (sqrt 2 K +
 sqrt(2 K^2 + 4 K sqrt(eps^2 + 2 T sigma^2)))/2, is checked as its own claim.
 """
 from __future__ import annotations
