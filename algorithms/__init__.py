@@ -16,6 +16,7 @@ from algorithms.normalized import NormalizedSGDMomentum, NormalizedSGDVR
 from algorithms.shuffling import ShuffledSGD
 from algorithms.svrg import SVRG
 from algorithms.torch_optim import TorchOptimizer, torch_optimizer
+from algorithms.adaptive import AdaGradNorm, CorrectedEMAAdaptive, EMAAdaptive
 
 #: Built-in algorithm factories by name.
 ALGORITHMS = {"GD": GD, "SGD": SGD, "MinibatchSGD": MinibatchSGD, "ShuffledSGD": ShuffledSGD,
@@ -24,6 +25,7 @@ ALGORITHMS = {"GD": GD, "SGD": SGD, "MinibatchSGD": MinibatchSGD, "ShuffledSGD":
               "SGD-cosine": cosine_sgd, "SGD-cosine-restarts": cosine_restarts_sgd, "SGD-warmup": warmup_sgd,
               "SVRG": SVRG, "NormalizedSGDMomentum": NormalizedSGDMomentum, "NormalizedSGDVR": NormalizedSGDVR,
               "LARS": LARS, "LAMB": LAMB, "Hogwild": Hogwild}
+ALGORITHMS.update(AdaGradNorm=AdaGradNorm, EMAAdaptive=EMAAdaptive, CorrectedEMAAdaptive=CorrectedEMAAdaptive)
 
 __all__ = [
     "ALGORITHMS", "GD", "SGD", "Algorithm", "Hogwild", "CosineAnnealing", "CosineWithRestarts", "HyperParameter",
