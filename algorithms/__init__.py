@@ -24,6 +24,7 @@ ALGORITHMS = {"GD": GD, "SGD": SGD, "MinibatchSGD": MinibatchSGD, "ShuffledSGD":
               "SVRG": SVRG, "NormalizedSGDMomentum": NormalizedSGDMomentum, "NormalizedSGDVR": NormalizedSGDVR,
               "LARS": LARS, "LAMB": LAMB}
 
+from algorithms.proximal_point import SECTIONS_21_22 as _S21_22; ALGORITHMS.update(_S21_22)  # noqa: E402,E702
 __all__ = [
     "ALGORITHMS", "GD", "SGD", "Algorithm", "CosineAnnealing", "CosineWithRestarts", "HyperParameter",
     "LAMB", "LARS", "LinearWarmup", "MinibatchSGD", "MomentumSGD", "NormalizedSGDMomentum", "NormalizedSGDVR",
