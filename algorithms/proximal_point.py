@@ -29,10 +29,10 @@ Tensor = torch.Tensor
 
 #: Iterations after which a solve gives up (a target below the gradient's rounding floor).
 MAX_ITERATIONS = 20_000
-#: The target of ``ProximalSolve``: this fraction of ||grad F(w_1)|| = ||grad L(w_1)||, but not below
-#: ``ROUNDING`` H_F ||w_1||, a few hundred times the rounding of a gradient at w_1's scale.
-RELATIVE_TARGET = 1e-12
-ROUNDING = 1e-13
+#: The target of ``ProximalSolve``: this fraction of ||grad F(w_1)|| = ||grad L(w_1)||, or the
+#: gradient's rounding floor, where the smallest norm has not fallen for ``PATIENCE`` iterations.
+RELATIVE_TARGET = 1e-13
+PATIENCE = 50
 
 
 class SolveError(RuntimeError):
@@ -44,23 +44,32 @@ def _norm(x: Tensor) -> Tensor:
 
 
 def solve_regularized(oracle: Oracle, center: Tensor, lam: Tensor, mu_F: Tensor, H_F: Tensor,
-                      target: Tensor, start: Tensor | None = None) -> Tensor:
+                      target: Tensor, patience: int | None = None) -> Tensor:
     """A point y (B, R, d) with ||grad F(y)|| <= target (B, R, 1) for F(w) = L(w) + lam/2 ||w - center||^2,
-    F mu_F-strongly convex and H_F-smooth (all (B, 1, 1) or broadcastable): Nesterov's method with
-    step 1/H_F and momentum (sqrt(k) - 1)/(sqrt(k) + 1), k = H_F/mu_F, from ``start`` (default center).
-    Each instance and replica stops at its first point below its target. Raises ``SolveError`` if
-    some point has not reached its target after ``MAX_ITERATIONS`` iterations."""
+    F mu_F-strongly convex and H_F-smooth (all (B, 1, 1) or broadcastable): Nesterov's method from
+    ``center`` with step 1/H_F and momentum (sqrt(k) - 1)/(sqrt(k) + 1), k = H_F/mu_F. Each instance
+    and replica stops at its first point below its target. With ``patience``, a point whose smallest
+    gradient norm has not fallen for that many iterations stops at the point of that smallest norm
+    (the gradient's rounding floor: its certificate is that norm, which the caller may check).
+    Raises ``SolveError`` if some point is still running after ``MAX_ITERATIONS`` iterations."""
     root = torch.sqrt(H_F / mu_F)
     beta = (root - 1) / (root + 1)
-    x = (center if start is None else start).clone()
+    x = center.clone()
     y = x
-    answer = torch.full_like(x, float("nan"))
+    best = torch.full_like(target, float("inf"))
+    answer = center.clone()
+    since = torch.zeros(target.shape, dtype=torch.long, device=x.device)
     done = torch.zeros(target.shape, dtype=torch.bool, device=x.device)
     for _ in range(MAX_ITERATIONS):
         g = oracle(y) + lam * (y - center)
-        reached = (_norm(g) <= target) & ~done
-        answer = torch.where(reached, y, answer)
-        done = done | reached
+        norm = _norm(g)
+        better = (norm < best) & ~done
+        answer = torch.where(better, y, answer)
+        best = torch.where(better, norm, best)
+        since = torch.where(better, torch.zeros_like(since), since + 1)
+        done = done | (best <= target)
+        if patience is not None:
+            done = done | (since >= patience)
         if bool(done.all()):
             return answer
         x_next = descend(y, 1 / H_F, g)
@@ -101,9 +110,8 @@ class ProximalSolve:
         if state is not None:
             return w.clone(), state
         lam = torch.as_tensor(self.lam, dtype=w.dtype, device=w.device)
-        H_F = self.H + lam
-        target = torch.maximum(RELATIVE_TARGET * _norm(oracle(w)), ROUNDING * H_F * _norm(w))
-        return solve_regularized(oracle, w, lam, lam, H_F, target), "solved"
+        target = RELATIVE_TARGET * _norm(oracle(w))
+        return solve_regularized(oracle, w, lam, lam, self.H + lam, target, PATIENCE), "solved"
 
 
 class ProximalPoint:

@@ -25,7 +25,7 @@ from theorems.language.symbols import (D, G, H, L_t, L_w, L_wv, Lstar, T, c, cou
 
 lam = sp.Symbol("lam", positive=True)
 _STAY = Coupled("GD", hyper={"eta": sp.Integer(0)}, horizon=sp.Integer(1))
-_SOLVE = Setting("lam-c-H", "ProximalSolve", hyper={"lam": c * H, "H": H}, free={"c": (0.01, 100.0)}, coupled=_STAY)
+_SOLVE = Setting("lam-c-H", "ProximalSolve", hyper={"lam": c * H, "H": H}, free={"c": (0.03, 100.0)}, coupled=_STAY)
 
 # symbols of the proofs' algebra
 _L1, _L2, _Lw, _Lv, _A, _B, _l1, _l2 = sp.symbols("L_a L_b L_w L_v A B lambda_1 lambda_2", real=True)
@@ -37,7 +37,7 @@ L21_1 = Spec(
     title="The regularised minimiser's norm decreases with lam",
     source=Source(section="21", line=2966),
     statement=("Suppose lam_1 >= lam_2. Then ||w*_{lam_1}|| <= ||w*_{lam_2}||, w*_lam = argmin L(w) + lam/2 ||w||^2. "
-               "Encoded for convex smooth L with lam_2 = 0 (w*_0 = w*) and lam_1 = c H, c in [0.01, 100], in "
+               "Encoded for convex smooth L with lam_2 = 0 (w*_0 = w*) and lam_1 = c H, c in [0.03, 100], in "
                "coordinates centred at w_1."),
     assumptions=frozenset({"cvx", "smooth", "minimizer"}),
     settings=(_SOLVE,),
@@ -58,7 +58,7 @@ L21_2 = Spec(
     title="The regularised minimiser lies in the ball of radius G/lam",
     source=Source(section="21", line=2976),
     statement=("Suppose L is G-Lipschitz and differentiable. Then ||w*_lam|| <= G/lam. Encoded for convex smooth "
-               "Lipschitz L, lam = c H, c in [0.01, 100], in coordinates centred at w_1."),
+               "Lipschitz L, lam = c H, c in [0.03, 100], in coordinates centred at w_1."),
     assumptions=frozenset({"cvx", "smooth", "lip"}),
     settings=(_SOLVE,),
     claims=(
