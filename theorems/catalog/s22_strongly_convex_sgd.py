@@ -33,7 +33,7 @@ T22_1 = Spec(
                "ball centred at w_1 (radius D = ||w_1 - w*||, certified) and G^2 = sigma^2 + 4 H^2 D^2."),
     assumptions=frozenset({"sc", "smooth", "minimizer", "var"}),
     settings=(Setting("eta-1/(mu t)", "ProjectedSGD", hyper={"eta": 1 / (mu * t), "radius": D},
-                      noise=("gaussian", "sphere")),),
+                      noise=("gaussian",)),),
     claims=(
         Claim("average-as-written", "expect", sum_subopt / T, _RATE, "eta-1/(mu t)",
               "(1/T) sum_{t=1}^T E[L(w_t) - L(w*)] <= G^2 (log T + 1)/(2 mu)"),
