@@ -33,6 +33,8 @@ MAX_ITERATIONS = 20_000
 #: gradient's rounding floor, where the smallest norm has not fallen for ``PATIENCE`` iterations.
 RELATIVE_TARGET = 1e-13
 PATIENCE = 50
+#: ``ProximalPoint`` moves only instances with gamma >= GAMMA_FLOOR H.
+GAMMA_FLOOR = 1e-2
 
 
 class SolveError(RuntimeError):
@@ -129,7 +131,7 @@ class ProximalPoint:
 
     def step(self, w: Tensor, state: Any, oracle: Oracle, t: int) -> tuple[Tensor, Any]:
         gamma = torch.as_tensor(self.gamma, dtype=w.dtype, device=w.device)
-        active = gamma > 0
+        active = gamma >= GAMMA_FLOOR * self.H
         safe = torch.where(active, gamma, torch.ones_like(gamma))
         target = torch.where(active, self.eps * torch.sqrt(safe / (3 * self.H)), torch.full_like(gamma, float("inf")))
         target = target.expand(*w.shape[:-1], 1)

@@ -1,11 +1,25 @@
 """The regularised and proximal algorithms of sections 21-22 (algorithms/proximal_point.py)
-against hand computations and closed forms on quadratics."""
+against hand computations and closed forms on quadratics, and the spec of S22.1: its claims fail
+once their bounds are made smaller, scale like their left sides, and every inner solve of a run
+carries its certificate. (gamma of the two gamma-almost-convex families is certified by
+tests/test_piecewise_quadratic.py and tests/test_second_order_constants.py.)"""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+import sympy as sp
 import torch
 
-from algorithms.proximal_point import (ProximalPoint, ProximalSolve, RegularizedGD, SolveError,
+from problems import FAMILIES, ORACLES
+from theorems.catalog import CATALOG
+from theorems.engine.claims import evaluate_claim
+from theorems.engine.profiles import PROFILES
+from theorems.engine.round_data import RoundKey
+from theorems.engine.rounds import build_round
+from theorems.language.symbols import Delta, H, gamma
+
+from algorithms.proximal_point import (GAMMA_FLOOR, ProximalPoint, ProximalSolve, RegularizedGD, SolveError,
                                        solve_regularized)
 
 F64 = torch.float64
@@ -96,3 +110,59 @@ def test_proximal_point_certificate_and_convex_instances() -> None:
     bound = eps * torch.sqrt(gamma / (3 * H))
     assert bool((grad_F[:2].norm(dim=-1, keepdim=True) <= bound[:2]).all())
     assert torch.equal(w_next[2], w[2])
+
+
+# ---------------------------------------------------------------------------------------------
+# S22.1's spec (theorems/catalog/s22_strongly_convex_sgd.py)
+
+QUICK = PROFILES["quick"]
+#: (claim, family, T, dimension, a factor between half the round's tightness and its tightness)
+S22_ROUNDS = [("mean-grad-sq", "cosine-wells", 16, 2, 0.4), ("mean-grad-sq", "piecewise-quadratic", 16, 1, 0.4),
+              ("mean-grad-sq-proof", "cosine-wells", 4, 1, 0.12)]
+
+
+@pytest.mark.parametrize("name, family, horizon, dim, factor", S22_ROUNDS, ids=[f"{r[0]}:{r[1]}" for r in S22_ROUNDS])
+def test_s22_1_holds_but_fails_with_a_smaller_bound(name: str, family: str, horizon: int, dim: int,
+                                                    factor: float) -> None:
+    spec = CATALOG["S22.1"]
+    claim = spec.claim(name)
+    key = RoundKey("S22.1", claim.setting, family, "exact", 0, horizon, dim, QUICK.batch_size, QUICK.replicas, "cpu",
+                   None)
+    data = build_round(spec, key)
+    held = evaluate_claim(claim, data, QUICK.level, QUICK.rtol, QUICK.atol)
+    assert held.applicable > 0 and held.violation is None and held.worst.tightness > factor
+    shrunk = dataclasses.replace(claim, bound=claim.bound * factor / 2)
+    assert evaluate_claim(shrunk, data, QUICK.level, QUICK.rtol, QUICK.atol).violation is not None
+
+
+def test_s22_1_claims_scale_like_their_left_side() -> None:
+    """L -> s L: gamma, H, Delta by s and ||grad L||^2 by s^2, as gamma Delta; w -> r w: gamma, H and
+    ||grad L||^2 by 1/r^2, Delta unchanged, as gamma Delta. The hyper-parameter eps = sqrt(gamma Delta/T)
+    is a gradient norm: it scales like ||grad L|| (s, then 1/r)."""
+    s, r = sp.symbols("s r", positive=True)
+    for name in ("mean-grad-sq", "mean-grad-sq-proof"):
+        bound = CATALOG["S22.1"].claim(name).bound
+        assert sp.simplify(bound.subs({gamma: s * gamma, H: s * H, Delta: s * Delta}, simultaneous=True) / bound) == s ** 2
+        assert sp.simplify(bound.subs({gamma: gamma / r ** 2, H: H / r ** 2}, simultaneous=True) / bound) == r ** -2
+    eps = CATALOG["S22.1"].setting("eps-tuned").hyper["eps"]
+    assert sp.simplify(eps.subs({gamma: s * gamma, Delta: s * Delta}, simultaneous=True) / eps) == s
+
+
+@pytest.mark.parametrize("family", ["piecewise-quadratic", "cosine-wells"])
+def test_every_inner_solve_carries_its_certificate(family: str) -> None:
+    """Replaying a run step by step: each w_{t+1} = w_t + delta_t has ||grad L(w_{t+1}) + 2 gamma delta_t||
+    (= ||grad F_t(delta_t)||) <= eps sqrt(gamma/(3H)), hence <= eps and F_t(delta_t) - min F_t <= eps^2/(6H)."""
+    problem = FAMILIES[family].sample(16, 3, torch.Generator().manual_seed(9))
+    oracle = ORACLES["exact"].bind(problem, torch.Generator().manual_seed(10)).sample
+    gamma_, H_, Delta_ = (problem.constants[k].reshape(-1, 1, 1) for k in ("gamma", "H", "Delta"))
+    eps = torch.sqrt(gamma_ * Delta_ / 8)
+    alg = ProximalPoint(gamma_, H_, eps)
+    active = (gamma_ >= GAMMA_FLOOR * H_)[:, 0, 0]
+    assert bool(active.any())
+    w = problem.w1[:, None, :].clone()
+    for t in range(1, 9):
+        w_next, _ = alg.step(w, None, oracle, t)
+        grad_F = problem.grad(w_next) + 2 * gamma_ * (w_next - w)
+        target = eps * torch.sqrt(gamma_ / (3 * H_))
+        assert bool((grad_F.norm(dim=-1, keepdim=True)[active] <= target[active]).all())
+        w = w_next
