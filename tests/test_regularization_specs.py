@@ -20,7 +20,8 @@ from theorems.engine.claims import evaluate_claim
 from theorems.engine.profiles import PROFILES
 from theorems.engine.round_data import RoundKey
 from theorems.engine.rounds import build_round
-from theorems.language.symbols import D, G, H, mu
+from theorems.language.evaluate import evaluate
+from theorems.language.symbols import D, G, H, mu, t
 
 QUICK = PROFILES["quick"]
 F64 = torch.float64
@@ -145,3 +146,30 @@ def test_the_certified_error_of_the_solve_is_negligible(family: str) -> None:
         certified = torch.linalg.vector_norm(grad_F, dim=-1) / (c * H_[:, :, 0])
         dist = torch.linalg.vector_norm(w2 - w1, dim=-1)
         assert bool((certified <= 0.1 * (QUICK.rtol * dist + QUICK.atol)).all()), (c, float((certified / dist).max()))
+
+
+# ---------------------------------------------------------------------------------------------
+# t = 1 and extreme constants: L(w_1) - L* <= H D^2/2 on an H-smooth L, so S21.1's bounds at t = 1
+# must be at least H D^2/2 for every H, D and lam = c H (c over the claim's range and beyond)
+
+_GRID = [10.0 ** k for k in (-6, -3, -1, 0, 2, 4, 6)]
+
+
+def _covers_first_iterate(bound: sp.Expr, tuned: bool) -> bool:
+    """Whether the bound at t = 1 (trade-off) or at t = T + 1 = 2 with the tuned lam = 0 is at least
+    H D^2/2 on a grid of H, D and lam = c H."""
+    H_, D_, c_ = (torch.tensor(v, dtype=F64) for v in zip(*[(h, d, c) for h in _GRID for d in _GRID
+                                                            for c in (1e-3, 1e-1, 1.0, 10.0)]))
+    values = {"H": H_, "D": D_, "lam": torch.zeros_like(H_) if tuned else c_ * H_, "t": torch.ones_like(H_),
+              "T": torch.ones_like(H_)}
+    return bool((evaluate(bound, values, H_) >= H_ * D_ ** 2 / 2 * (1 - 1e-12)).all())
+
+
+@pytest.mark.parametrize("name", ["trade-off", "tuned"])
+def test_s21_1_bounds_cover_the_first_iterate(name: str) -> None:
+    assert _covers_first_iterate(CATALOG["S21.1"].claim(name).bound, name == "tuned")
+
+
+def test_a_bound_below_the_first_iterate_is_caught() -> None:
+    """Without its + lam term the trade-off bound is below H D^2/2 at t = 1."""
+    assert not _covers_first_iterate(D ** 2 / 2 * H * sp.exp(-lam * t / (H + lam)), False)
