@@ -86,8 +86,8 @@ L21_4 = Spec(
         Claim("hessian", "sure", mu * v_sq, curv_v, "points", "<v, Hess L(w) v> >= mu ||v||^2 (Definition 21.3)"),
     ),
     proof_steps=(
-        ProofStep("the double integral of t over [0, 1]^2 is 1/2",
-                  lambda: sp.integrate(_s, (_k, 0, 1), (_s, 0, 1)), sp.Rational(1, 2)),
+        ProofStep("the double integral of t over [0, 1]^2 is 1/2 (an unevaluated Integral: sympy evaluates it when "
+                  "the step is verified)", sp.Integral(_s, (_k, 0, 1), (_s, 0, 1)), sp.Rational(1, 2)),
         ProofStep("adding f(h) >= f(0) + f'(0) h + mu/2 h^2 |d|^2 and f(0) >= f(h) - f'(h) h + mu/2 h^2 |d|^2 "
                   "gives (f'(h) - f'(0)) h >= mu h^2 |d|^2",
                   (_Lv - _Lw - _k * _x - mu / 2 * _x ** 2 * _A) + (_Lw - _Lv + _s * _x - mu / 2 * _x ** 2 * _A),
