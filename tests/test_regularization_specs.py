@@ -173,3 +173,20 @@ def test_s21_1_bounds_cover_the_first_iterate(name: str) -> None:
 def test_a_bound_below_the_first_iterate_is_caught() -> None:
     """Without its + lam term the trade-off bound is below H D^2/2 at t = 1."""
     assert not _covers_first_iterate(D ** 2 / 2 * H * sp.exp(-lam * t / (H + lam)), False)
+
+
+@pytest.mark.parametrize("family", ["huber", "log-cosh", "quadratic-convex"])
+def test_lemma_21_1_along_a_path_of_lambdas(family: str) -> None:
+    """Lemma 21.1 for lam_1 >= lam_2 > 0 (the catalog encodes lam_2 = 0): along lam = H 10^k, k = 2..-1,
+    ||w*_lam - w_1|| never decreases as lam decreases (up to the solves' certified errors)."""
+    problem = FAMILIES[family].sample(16, 3, torch.Generator().manual_seed(13))
+    oracle = ORACLES["exact"].bind(problem, torch.Generator().manual_seed(14)).sample
+    H_ = problem.constants["H"].reshape(-1, 1, 1)
+    w1 = problem.w1[:, None, :]
+    norms = []
+    for k in torch.linspace(2, -1, 7).tolist():
+        w, _ = ProximalSolve(10 ** k * H_, H_).step(w1, None, oracle, 1)
+        norms.append(torch.linalg.vector_norm(w - w1, dim=-1)[:, 0])
+    norms = torch.stack(norms, -1)
+    assert bool((norms[:, 1:] >= norms[:, :-1] * (1 - 1e-9)).all())
+    assert bool((norms[:, -1] > norms[:, 0]).all())  # the path moves: the check is not vacuous

@@ -4,7 +4,7 @@ The notes regularise towards the origin and start at w_1 = 0. A translation chan
 the loss, so the algorithms (algorithms/proximal_point.py) regularise towards w_1 instead: in
 coordinates centred at w_1, w*_lam's norm is ||w*_lam - w_1||, measured as ``coupled_dist`` between
 the regularised solve and a run that stays at w_1 (GD with eta = 0), and ||w*|| is ||w_1 - w*|| = D.
-lam is drawn per instance as c H, c log-spread by the endpoints of its range.
+lam is drawn per instance as c H, c uniform in the setting's range (each endpoint with probability 1/4).
 
 Findings:
 - S21.1's proof drops L(w*_lam) - L(w*) ">= 0 ... since L(w*) <= L(w*_lam) by definition": the term
