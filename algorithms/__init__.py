@@ -27,6 +27,7 @@ ALGORITHMS = {"GD": GD, "SGD": SGD, "MinibatchSGD": MinibatchSGD, "ShuffledSGD":
               "LARS": LARS, "LAMB": LAMB, "Hogwild": Hogwild}
 ALGORITHMS.update(AdaGradNorm=AdaGradNorm, EMAAdaptive=EMAAdaptive, CorrectedEMAAdaptive=CorrectedEMAAdaptive)
 
+from algorithms.proximal_point import SECTIONS_21_22 as _S21_22; ALGORITHMS.update(_S21_22)  # noqa: E402,E702
 __all__ = [
     "ALGORITHMS", "GD", "SGD", "Algorithm", "Hogwild", "CosineAnnealing", "CosineWithRestarts", "HyperParameter",
     "LAMB", "LARS", "LinearWarmup", "MinibatchSGD", "MomentumSGD", "NormalizedSGDMomentum", "NormalizedSGDVR",
