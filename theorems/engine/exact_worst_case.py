@@ -239,16 +239,19 @@ def for_result(result: Any, claim_result: Any) -> Comparison | None:
 # Seeding the gradient adversary
 
 
-def piecewise_seed(case: pep.WorstCase, c: float) -> Params:
+def piecewise_seed(case: pep.WorstCase, c: float) -> Params | None:
     """One instance of the piecewise-quadratic family (problems/piecewise_quadratic.py) with H = 1
     from a PEP's worst case of GD with step c: the iterates projected on the leading direction of
-    their span (exact when PEPit's worst case has rank one), joined by ``interpolate``."""
+    their span (exact when PEPit's worst case has rank one), joined by ``interpolate``; None when
+    the projected iterates hold fewer than two distinct points (nothing to interpolate)."""
     from problems.piecewise_quadratic import interpolate
     stacked = np.concatenate([case.x, case.g])
     u = np.linalg.svd(stacked, full_matrices=False)[2][0]
     x, g = case.x @ u, case.g @ u
     order = np.argsort(x)
     keep = np.concatenate([[True], np.diff(x[order]) > 1e-12])
+    if int(keep.sum()) < 2:
+        return None
     x, g, f = (torch.tensor(a[order][keep], dtype=torch.float64) for a in (x, g, case.f))
     piece = interpolate(x, g, f, 1.0)
     return {"t": piece["t"][None, None], "a": piece["a"][None, None], "p": piece["p"][None],
@@ -256,10 +259,12 @@ def piecewise_seed(case: pep.WorstCase, c: float) -> Params:
             "w1": torch.zeros(1, 1, dtype=torch.float64)}
 
 
-def _seed_T58(spec: Spec, key: RoundKey) -> Params:
+def _seed_T58(spec: Spec, key: RoundKey) -> Params | None:
     """T5.8 sum-grad-sq: the round draws c from its seed, so the PEP is solved at that c."""
     from problems import FAMILIES
     probe = piecewise_seed(pep.gd_smooth_sum_grad_sq_case(key.horizon, 1.0), 1.0)
+    if probe is None:
+        return None
     sampled = sample_round(spec, _single(key), FAMILIES[key.family].build(probe))
     c = pep.rounded(float(sampled.values["c"].reshape(-1)[0]))
     return piecewise_seed(pep.gd_smooth_sum_grad_sq_case(key.horizon, c), c)
@@ -270,7 +275,7 @@ def _single(key: RoundKey) -> RoundKey:
 
 
 #: Seed builders by (result ID, claim name, family).
-SEEDS: dict[tuple[str, str, str], Callable[[Spec, RoundKey], Params]] = {
+SEEDS: dict[tuple[str, str, str], Callable[[Spec, RoundKey], Params | None]] = {
     ("T5.8", "sum-grad-sq", "piecewise-quadratic"): _seed_T58,
 }
 
