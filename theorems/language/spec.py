@@ -20,6 +20,8 @@ from problems.distributions import DISTRIBUTION_CLASSES
 from theorems.language import symbols as S
 
 KINDS = ("sure", "expect")
+#: The noise names of online settings (theorems/engine/online_rounds.py).
+ONLINE_NOISE = ("exact", "gaussian", "resample")
 POINTWISE = "pointwise"
 DISTRIBUTION = "distribution"
 
@@ -67,7 +69,10 @@ class Setting:
     size is a positive integer or a sympy expression of the horizon T (e.g. ``T``: B = T).
     ``coupled``: a second run to compare with (``Coupled``). ``min_replicas``: at least this many
     replicas per instance in every profile, for an expectation attained with equality (an identity
-    such as Proposition 7.1), whose estimates must be precise enough to sit near their bound."""
+    such as Proposition 7.1), whose estimates must be precise enough to sit near their bound.
+    ``online``: the feasible set of an online setting (``problems.projections.SETS``), whose losses
+    are an adversary's sequence (``adversaries``, all of ``problems.online.ADVERSARIES`` when
+    empty) and whose ``noise`` is one of theorems/engine/online_rounds.py's ``NOISE``."""
 
     name: str
     algorithm: str
@@ -77,6 +82,8 @@ class Setting:
     minibatch: tuple[int | sp.Expr, ...] = ()
     coupled: Coupled | None = None
     min_replicas: int = 1
+    online: str | None = None
+    adversaries: tuple[str, ...] = ()
 
     @property
     def pointwise(self) -> bool:
@@ -189,12 +196,16 @@ def _validate(spec: Spec) -> None:
                  "no oracles and no minibatch sizes")
         if not (isinstance(s.min_replicas, int) and not isinstance(s.min_replicas, bool) and s.min_replicas >= 1):
             fail(f"setting {s.name!r}: min_replicas must be a positive integer, got {s.min_replicas!r}")
-        bad_noise = set(s.noise) - set(ORACLES)
+        if s.online is not None:
+            _validate_online(s, fail)
+        bad_noise = set(s.noise) - set(ORACLES) - (set(ONLINE_NOISE) if s.online is not None else set())
         if bad_noise:
             fail(f"setting {s.name!r} names unknown oracles {sorted(bad_noise)}; use {sorted(ORACLES)}")
         allowed = set(S.CONSTANTS) | {"T"} | set(s.free) | ({"B"} if s.minibatch else set())
         if s.distribution:
             allowed = {"T"} | set(s.free) | set(S.DISTRIBUTION_HYPER)
+        if s.online is not None:
+            allowed = {"T"} | set(s.free) | set(S.ONLINE_HYPER)
         for hname, expr in s.hyper.items():
             extra = {x.name for x in sp.sympify(expr).free_symbols} - allowed - {"t"}
             if extra:
@@ -221,6 +232,8 @@ def _validate(spec: Spec) -> None:
         vocabulary |= set(S.POINTWISE) if s.pointwise else set(S.TRACE)
         if s.distribution:
             vocabulary = {"T"} | set(s.free) | set(s.hyper) | set(S.DISTRIBUTION)
+        if s.online is not None:
+            vocabulary = {"T"} | set(s.free) | set(s.hyper) | set(S.ONLINE)
         vocabulary |= set(S.COUPLED) if s.coupled is not None else set()
         for label, expr in (("measured", c.measured), ("bound", c.bound), ("when", c.when)):
             if expr is None:
@@ -241,6 +254,16 @@ def _validate(spec: Spec) -> None:
                  "use kind 'sure'")
         if c.kind == "expect" and not s.stochastic:
             fail(f"claim {c.name!r} is an expectation but setting {s.name!r} has no stochastic oracle; use kind 'sure'")
+
+
+def _validate_online(s: Setting, fail) -> None:
+    from problems.online import ADVERSARIES, FEASIBLE
+    if s.online not in FEASIBLE or set(s.adversaries) - set(ADVERSARIES):
+        fail(f"setting {s.name!r}: an online setting names a feasible set of {list(FEASIBLE)} and adversaries of "
+             f"{sorted(ADVERSARIES)}, got {s.online!r} and {list(s.adversaries)}")
+    if not s.runs_algorithm or s.minibatch or s.coupled is not None or not set(s.noise) <= set(ONLINE_NOISE):
+        fail(f"setting {s.name!r}: an online setting runs one algorithm, without minibatch sizes or a coupled run, "
+             f"under noise {list(ONLINE_NOISE)}")
 
 
 def _validate_coupled(s: Setting, allowed: set[str], fail) -> None:

@@ -1,0 +1,43 @@
+"""Diagonal AdaGrad (Theorem 16.3), batched over instances and replicas.
+
+w_{t+1}[i] = Pi_{|w[i]| <= D_inf}(w_t[i] - c g_t[i] / sqrt(eps^2 + g^2_{1:t}[i])) with c the
+learning rate ``eta`` (the notes take c = sqrt(2) D_inf and eps = 0; section 16 writes the rate
+with eps^2 under the root). Without ``radius`` the iterates are not projected: that is
+``torch.optim.Adagrad`` with lr = c, lr_decay = 0 and its eps (added to the root) = 0
+(tests/test_online_algorithms.py). A coordinate whose accumulated sum is 0 has g = 0 and stays.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from algorithms.online_gd import _safe_ratio
+from algorithms.protocol import HyperParameter, Oracle, as_schedule
+from problems.projections import project_box
+
+Tensor = torch.Tensor
+
+
+class DiagonalAdaGrad:
+    """Per-coordinate step c / sqrt(eps^2 + sum_{s<=t} g_s[i]^2), projected onto the box of
+    ``radius`` if given (Theorem 16.3)."""
+
+    returns_fresh_iterates = True
+
+    def __init__(self, eta: HyperParameter, radius: Tensor | float | None = None, eps: float = 0.0,
+                 **ignored: Any) -> None:
+        self.eta = as_schedule(eta)
+        self.radius = radius
+        self.eps = float(eps)
+
+    def init(self, w1: Tensor) -> Tensor:
+        return torch.zeros_like(w1)
+
+    def step(self, w: Tensor, state: Tensor, oracle: Oracle, t: int) -> tuple[Tensor, Tensor]:
+        g = oracle(w)
+        total = state + g.square()
+        w_next = w - self.eta(t) * _safe_ratio(g, (self.eps ** 2 + total).sqrt())
+        if self.radius is not None:
+            w_next = project_box(w_next, torch.as_tensor(self.radius, dtype=w.dtype, device=w.device))
+        return w_next, total
