@@ -4,7 +4,8 @@ w_{t+1}[i] = Pi_{|w[i]| <= D_inf}(w_t[i] - c g_t[i] / sqrt(eps^2 + g^2_{1:t}[i])
 learning rate ``eta`` (the notes take c = sqrt(2) D_inf and eps = 0; section 16 writes the rate
 with eps^2 under the root). Without ``radius`` the iterates are not projected: that is
 ``torch.optim.Adagrad`` with lr = c, lr_decay = 0 and its eps (added to the root) = 0
-(tests/test_online_algorithms.py). A coordinate whose accumulated sum is 0 has g = 0 and stays.
+(tests/test_online_algorithms.py). The notes' display projects w_t alone, before the step
+(``diagonal_adagrad_as_printed``); the proof projects the whole step. A coordinate whose accumulated sum is 0 has g = 0 and stays.
 """
 from __future__ import annotations
 
@@ -26,10 +27,11 @@ class DiagonalAdaGrad:
     returns_fresh_iterates = True
 
     def __init__(self, eta: HyperParameter, radius: Tensor | float | None = None, eps: float = 0.0,
-                 **ignored: Any) -> None:
+                 as_printed: bool = False, **ignored: Any) -> None:
         self.eta = as_schedule(eta)
         self.radius = radius
         self.eps = float(eps)
+        self.as_printed = as_printed
 
     def init(self, w1: Tensor) -> Tensor:
         return torch.zeros_like(w1)
@@ -37,7 +39,15 @@ class DiagonalAdaGrad:
     def step(self, w: Tensor, state: Tensor, oracle: Oracle, t: int) -> tuple[Tensor, Tensor]:
         g = oracle(w)
         total = state + g.square()
-        w_next = w - self.eta(t) * _safe_ratio(g, (self.eps ** 2 + total).sqrt())
-        if self.radius is not None:
-            w_next = project_box(w_next, torch.as_tensor(self.radius, dtype=w.dtype, device=w.device))
-        return w_next, total
+        step = self.eta(t) * _safe_ratio(g, (self.eps ** 2 + total).sqrt())
+        if self.radius is None:
+            return w - step, total
+        radius = torch.as_tensor(self.radius, dtype=w.dtype, device=w.device)
+        if self.as_printed:
+            return project_box(w, radius) - step, total
+        return project_box(w - step, radius), total
+
+
+def diagonal_adagrad_as_printed(eta: HyperParameter, radius: Tensor | float, **ignored: Any) -> DiagonalAdaGrad:
+    """Theorem 16.3's display read literally: w_{t+1}[i] = Pi(w_t[i]) - c g_t[i] / sqrt(g^2_{1:t}[i])."""
+    return DiagonalAdaGrad(eta, radius, as_printed=True)

@@ -53,10 +53,11 @@ class Adam:
 
 
 def _registered() -> dict[str, Any]:
-    from algorithms.adagrad_diag import DiagonalAdaGrad
-    from algorithms.online_gd import OnlineGD, ProjectedAdaptiveGD
+    from algorithms.adagrad_diag import DiagonalAdaGrad, diagonal_adagrad_as_printed
+    from algorithms.online_gd import OnlineGD, ProjectedAdaptiveGD, projected_adaptive_gd_as_printed
     return {"OnlineGD": OnlineGD, "ProjectedAdaptiveGD": ProjectedAdaptiveGD, "DiagonalAdaGrad": DiagonalAdaGrad,
-            "Adam": Adam}
+            "ProjectedAdaptiveGD-as-printed": projected_adaptive_gd_as_printed,
+            "DiagonalAdaGrad-as-printed": diagonal_adagrad_as_printed, "Adam": Adam}
 
 
 #: The algorithms of sections 15.1, 16 and 17, registered in ``algorithms.ALGORITHMS``.

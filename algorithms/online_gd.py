@@ -3,8 +3,9 @@
 
 Theorem 15.1: w_{t+1} = w_t - eta g_t for an arbitrary sequence g_t (no projection). Theorem
 16.2: w_{t+1} = Pi_{||w||_2 <= D_2}(w_t - c g_t / sqrt(sum_{s<=t} ||g_s||^2)) with c = sqrt(2) D_2
-(the notes' display puts the projection on w_t alone; the proof projects the whole step, which
-is what runs here). A step whose accumulated sum is 0 has g_t = 0 and does not move.
+(the proof projects the whole step, which is what ``ProjectedAdaptiveGD`` runs; the notes' display
+w_{t+1} = Pi w_t - c g_t / sqrt(...) puts the projection on w_t alone, which is
+``projected_adaptive_gd_as_printed``). A step whose accumulated sum is 0 has g_t = 0 and does not move.
 """
 from __future__ import annotations
 
@@ -49,9 +50,10 @@ class ProjectedAdaptiveGD:
 
     returns_fresh_iterates = True
 
-    def __init__(self, eta: HyperParameter, radius: Tensor | float, **ignored: Any) -> None:
+    def __init__(self, eta: HyperParameter, radius: Tensor | float, as_printed: bool = False, **ignored: Any) -> None:
         self.eta = as_schedule(eta)
         self.radius = radius
+        self.as_printed = as_printed
 
     def init(self, w1: Tensor) -> Any:
         return torch.zeros(*w1.shape[:-1], 1, dtype=w1.dtype, device=w1.device)
@@ -59,5 +61,12 @@ class ProjectedAdaptiveGD:
     def step(self, w: Tensor, state: Tensor, oracle: Oracle, t: int) -> tuple[Tensor, Tensor]:
         g = oracle(w)
         total = state + g.square().sum(-1, keepdim=True)
-        w_next = w - self.eta(t) * _safe_ratio(g, total.sqrt())
-        return project_l2_ball(w_next, torch.as_tensor(self.radius, dtype=w.dtype, device=w.device)), total
+        radius = torch.as_tensor(self.radius, dtype=w.dtype, device=w.device)
+        if self.as_printed:
+            return project_l2_ball(w, radius) - self.eta(t) * _safe_ratio(g, total.sqrt()), total
+        return project_l2_ball(w - self.eta(t) * _safe_ratio(g, total.sqrt()), radius), total
+
+
+def projected_adaptive_gd_as_printed(eta: HyperParameter, radius: Tensor | float, **ignored: Any) -> ProjectedAdaptiveGD:
+    """Theorem 16.2's display read literally: w_{t+1} = Pi(w_t) - c g_t / sqrt(||g||^2_{1:t})."""
+    return ProjectedAdaptiveGD(eta, radius, as_printed=True)

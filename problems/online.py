@@ -19,6 +19,10 @@ coordinates differ as AdaGrad's analysis allows.
   the boundary of the set, so the learner is pushed towards u while paying for its distance.
 - ``oscillate`` (adaptive): g_t[i] = s_i sign(w_t[i]) (sign 0 = +1): every step pushes the learner
   back across the origin, so it keeps overshooting.
+- ``escape`` (adaptive): g_t[i] = -s_i sign(w_t[i]) for t < T - 1 (pushing the learner outwards,
+  against the boundary), -rho s_i sign(w_t[i]) at t = T - 1 (a push that dominates the step size's
+  history) and r rho s_i sign(w_t[i]) at t = T, with rho and r log-uniform in [1, 1e4]: a learner
+  that has left the set is charged there r times more than it was pushed.
 
 ``start(context)`` returns the rule ``step(t, w) -> a_t`` of shape (B, R, d); ``shared`` rules
 give every replica the same a_t unless it depends on w.
@@ -133,6 +137,18 @@ def _oscillate(ctx: Context) -> Rule:
     return lambda t, w: s * _sign(w)
 
 
+def _escape(ctx: Context) -> Rule:
+    s = ctx.scales()
+    rho, r = (rnd.log_uniform((ctx.batch, 1, 1), 1.0, 1e4, ctx.generator, s.device, s.dtype) for _ in range(2))
+    T = ctx.horizon
+
+    def rule(t: int, w: Tensor) -> Tensor:
+        factor = -1.0 if t < T - 1 else (-rho if t == T - 1 else r * rho)
+        return factor * s * _sign(w)
+
+    return rule
+
+
 @dataclass(frozen=True)
 class Adversary:
     """A rule for the loss sequence: ``start(context)`` gives ``step(t, w_t) -> g_t``."""
@@ -146,7 +162,8 @@ class Adversary:
 ADVERSARIES = {a.name: a for a in (
     Adversary("gaussian", False, _gaussian), Adversary("one-hot", False, _one_hot),
     Adversary("rademacher", False, _rademacher), Adversary("two-phase", False, _two_phase),
-    Adversary("chase", True, _chase), Adversary("oscillate", True, _oscillate))}
+    Adversary("chase", True, _chase), Adversary("oscillate", True, _oscillate),
+    Adversary("escape", True, _escape))}
 
 #: The feasible sets an online setting may name.
 FEASIBLE = tuple(SETS)

@@ -15,12 +15,15 @@ the minimiser (proof steps below; tests/test_online_specs.py checks the printed 
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import sympy as sp
 
 from theorems.language.spec import Claim, ProofStep, Setting, Source, Spec
-from theorems.language.symbols import (D_2, D_inf, T, dim, eta, g_max, sum_au, sum_aw, sum_coord_root, sum_g_sq,
+from theorems.language.symbols import (D_2, D_inf, T, dim, g_max, sum_au, sum_aw, sum_coord_root, sum_g_sq,
                                        sum_gu, sum_gw)
 
+_ERRATA = Path(__file__).parent / "errata"
 i = sp.Symbol("i", positive=True, integer=True)
 Dv, S, c, xv = sp.symbols("D S c x", positive=True)
 
@@ -37,6 +40,8 @@ T16_2 = Spec(
                 online="l2-ball"),
         Setting("stochastic", "ProjectedAdaptiveGD", hyper={"eta": sp.sqrt(2) * D_2, "radius": D_2},
                 online="l2-ball", noise=("gaussian",), adversaries=("gaussian", "two-phase", "one-hot")),
+        Setting("as-printed", "ProjectedAdaptiveGD-as-printed", hyper={"eta": sp.sqrt(2) * D_2, "radius": D_2},
+                online="l2-ball"),
     ),
     claims=(
         Claim("regret", "sure", sum_gw - sum_gu, 2 * sp.sqrt(2) * D_2 * sp.sqrt(sum_g_sq), "adversarial",
@@ -46,6 +51,11 @@ T16_2 = Spec(
               "stochastic",
               "E[sum_t L_t(w_t) - L_t(w*)] <= 2 sqrt(2) D_2 E[sqrt(sum_t ||g_t||^2)] (as E[difference] <= 0), "
               "L_t(w) = <a_t, w>, g_t = a_t + Gaussian noise"),
+        Claim("regret-as-printed", "sure", sum_gw - sum_gu, 2 * sp.sqrt(2) * D_2 * sp.sqrt(sum_g_sq), "as-printed",
+              "the same bound for the update as displayed, w_{t+1} = Pi(w_t) - c g_t / sqrt(||g||^2_{1:t})",
+              erratum=("the display projects w_t, not the step: the iterate played can leave the ball by up to c, "
+                       "and an adversary that pushes it out and then charges it there beats the bound"),
+              corrected_by="regret", witness=str(_ERRATA / "T16.2-regret-as-printed.json")),
     ),
     proof_steps=(
         ProofStep("with the diameter 2D: (2D)^2 sqrt(S)/(2c) + c sqrt(S) = 2 sqrt(2) D sqrt(S) at c = sqrt(2) D",
@@ -70,6 +80,8 @@ T16_3 = Spec(
                 online="linf-box"),
         Setting("stochastic", "DiagonalAdaGrad", hyper={"eta": sp.sqrt(2) * D_inf, "radius": D_inf},
                 online="linf-box", noise=("gaussian",), adversaries=("gaussian", "two-phase", "one-hot")),
+        Setting("as-printed", "DiagonalAdaGrad-as-printed", hyper={"eta": sp.sqrt(2) * D_inf, "radius": D_inf},
+                online="linf-box"),
     ),
     claims=(
         Claim("regret", "sure", sum_gw - sum_gu, 2 * sp.sqrt(2) * D_inf * sum_coord_root, "adversarial",
@@ -78,6 +90,11 @@ T16_3 = Spec(
         Claim("expected-suboptimality", "expect", sum_aw - sum_au - 2 * sp.sqrt(2) * D_inf * sum_coord_root, 0,
               "stochastic",
               "E[sum_t L_t(w_t) - L_t(w*)] <= 2 sqrt(2) D_inf E[sum_i sqrt(sum_t g_t[i]^2)] (as E[difference] <= 0)"),
+        Claim("regret-as-printed", "sure", sum_gw - sum_gu, 2 * sp.sqrt(2) * D_inf * sum_coord_root, "as-printed",
+              "the same bound for the update as displayed, w_{t+1}[i] = Pi(w_t[i]) - c g_t[i] / sqrt(g^2_{1:t}[i])",
+              erratum=("the display projects w_t, not the step: a coordinate played can leave the box by up to c, "
+                       "and an adversary that pushes it out and then charges it there beats the bound"),
+              corrected_by="regret", witness=str(_ERRATA / "T16.3-regret-as-printed.json")),
     ),
     proof_steps=(
         ProofStep("per coordinate, with the diameter 2 D_inf: (2D)^2 sqrt(S)/(2c) + c sqrt(S) = 2 sqrt(2) D sqrt(S)",
