@@ -21,16 +21,20 @@ Tensor = torch.Tensor
 
 
 class Adam:
-    """Algorithm 12; state (t, m_t, v_t, m_hat_t, v_hat_t)."""
+    """Algorithm 12; state (m_t, v_t, m_hat_t, v_hat_t). beta1 and beta2 are numbers or tensors
+    with one value per instance (B, 1, 1)."""
 
     returns_fresh_iterates = True
 
-    def __init__(self, eta: HyperParameter, beta1: float = 0.9, beta2: float = 0.999, eps: float = 0.0,
-                 **ignored: Any) -> None:
-        if not (0 <= beta1 < 1 and 0 <= beta2 < 1 and eps >= 0):
-            raise ValueError(f"Adam: need 0 <= beta1, beta2 < 1 and eps >= 0, got {beta1}, {beta2}, {eps}")
+    def __init__(self, eta: HyperParameter, beta1: float | Tensor = 0.9, beta2: float | Tensor = 0.999,
+                 eps: float = 0.0, **ignored: Any) -> None:
+        for name, beta in (("beta1", beta1), ("beta2", beta2)):
+            if not bool(torch.all((torch.as_tensor(beta) >= 0) & (torch.as_tensor(beta) < 1))):
+                raise ValueError(f"Adam: {name} must lie in [0, 1), got {beta}")
+        if eps < 0:
+            raise ValueError(f"Adam: eps must be >= 0, got {eps}")
         self.eta = as_schedule(eta)
-        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        self.beta1, self.beta2, self.eps = beta1, beta2, float(eps)
 
     def init(self, w1: Tensor) -> Any:
         zero = torch.zeros_like(w1)
