@@ -24,12 +24,24 @@ coordinates differ as AdaGrad's analysis allows.
   history) and r rho s_i sign(w_t[i]) at t = T, with rho and r log-uniform in [1, 1e4]: a learner
   that has left the set is charged there r times more than it was pushed.
 
+Stationary sequences (section 17: i.i.d. gradients, every coordinate drawn from one per-instance
+distribution; each replica draws its own sequence) put their exact moments in ``context.moments``
+(shape (B, 1, 1)); their rules draw step by step, so they must be called for t = 1, 2, ... in
+turn. ``g_mean`` = E g, ``g_var`` = Var g, ``g_sq_mean`` = E g^2, and for the
+two-point laws ``sign_mean`` = E sign(g).
+
+- ``stationary-gaussian``: g = mu + sigma xi, xi standard normal.
+- ``stationary-two-point``: g = mu +- sigma with probability 1/2 each.
+- ``skewed``: g = s with probability p, -a s with probability 1 - p, p in [0.55, 0.95] and
+  a = k p/(1 - p), k in [1.05, 3]: E g = s p (1 - k) < 0 while E sign(g) = 2p - 1 > 0, the
+  distribution under which sign descent moves uphill (section 17.2).
+
 ``start(context)`` returns the rule ``step(t, w) -> a_t`` of shape (B, R, d); ``shared`` rules
 give every replica the same a_t unless it depends on w.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
@@ -53,6 +65,7 @@ class Context:
     radius: Tensor
     feasible: str
     generator: torch.Generator
+    moments: dict[str, Tensor] = field(default_factory=dict)
 
     def draw(self, *shape: int) -> Tensor:
         return torch.randn(shape, generator=self.generator, dtype=self.radius.dtype, device=self.radius.device)
@@ -149,6 +162,32 @@ def _escape(ctx: Context) -> Rule:
     return rule
 
 
+def _moment_draws(ctx: Context) -> tuple[Tensor, Tensor]:
+    """mu (log-uniform magnitude in [1e-3, 1e3], either sign, 0 for a quarter) and sigma."""
+    dtype, device = ctx.radius.dtype, ctx.radius.device
+    mu = rnd.log_uniform((ctx.batch, 1, 1), 1e-3, 1e3, ctx.generator, device, dtype)
+    mu = mu * torch.sign(ctx.uniform(ctx.batch, 1, 1) - 0.5) * (ctx.uniform(ctx.batch, 1, 1) > 0.25)
+    return mu, rnd.log_uniform((ctx.batch, 1, 1), 1e-3, 1e3, ctx.generator, device, dtype)
+
+
+def _stationary(ctx: Context, two_point: bool) -> Rule:
+    mu, sigma = _moment_draws(ctx)
+    ctx.moments.update(g_mean=mu, g_var=sigma ** 2, g_sq_mean=mu ** 2 + sigma ** 2)
+    shape = (ctx.batch, ctx.replicas, ctx.dim)
+    return lambda t, w: mu + sigma * (torch.sign(ctx.uniform(*shape) - 0.5) if two_point else ctx.draw(*shape))
+
+
+def _skewed(ctx: Context) -> Rule:
+    dtype, device = ctx.radius.dtype, ctx.radius.device
+    s = rnd.log_uniform((ctx.batch, 1, 1), 1e-3, 1e3, ctx.generator, device, dtype)
+    p = rnd.uniform((ctx.batch, 1, 1), 0.55, 0.95, ctx.generator, device, dtype)
+    a = rnd.uniform((ctx.batch, 1, 1), 1.05, 3.0, ctx.generator, device, dtype) * p / (1 - p)
+    mean = s * (p - a * (1 - p))
+    ctx.moments.update(g_mean=mean, g_var=s ** 2 * (p + a ** 2 * (1 - p)) - mean ** 2,
+                       g_sq_mean=s ** 2 * (p + a ** 2 * (1 - p)), sign_mean=2 * p - 1)
+    return lambda t, w: torch.where(ctx.uniform(ctx.batch, ctx.replicas, ctx.dim) < p, s, -a * s)
+
+
 @dataclass(frozen=True)
 class Adversary:
     """A rule for the loss sequence: ``start(context)`` gives ``step(t, w_t) -> g_t``."""
@@ -163,7 +202,14 @@ ADVERSARIES = {a.name: a for a in (
     Adversary("gaussian", False, _gaussian), Adversary("one-hot", False, _one_hot),
     Adversary("rademacher", False, _rademacher), Adversary("two-phase", False, _two_phase),
     Adversary("chase", True, _chase), Adversary("oscillate", True, _oscillate),
-    Adversary("escape", True, _escape))}
+    Adversary("escape", True, _escape),
+    Adversary("stationary-gaussian", False, lambda ctx: _stationary(ctx, False)),
+    Adversary("stationary-two-point", False, lambda ctx: _stationary(ctx, True)),
+    Adversary("skewed", False, _skewed))}
+
+#: The adversaries whose sequences are i.i.d. with exact moments (section 17), which only settings
+#: that name them run (a regret setting that names no adversary runs the others).
+STATIONARY = ("stationary-gaussian", "stationary-two-point", "skewed")
 
 #: The feasible sets an online setting may name.
 FEASIBLE = tuple(SETS)

@@ -12,7 +12,7 @@ from theorems.language.spec import Spec
 _MODULES = (s02_convex_gd, s03_sgd_convex, s03_shuffling, s05_function_classes, s05_smooth, s06_sgd_nonconvex,
             s07_minibatch, s08_1_schedules, s08_schedules, s10_background, s13_smooth_convex, s18_parallel,
             s20_momentum, s21_strongly_convex, s23_svrg, s24_normalized, appendix_probability, appendix_convexity)
-_MODULES += tuple(__import__(f"theorems.catalog.{name}", fromlist=["SPECS"]) for name in ("s15_online", "s16_adaptive_online"))
+_MODULES += tuple(__import__(f"theorems.catalog.{name}", fromlist=["SPECS"]) for name in ("s15_online", "s16_adaptive_online", "s17_adam"))
 
 #: Every spec, by catalog ID, in the order of the notes.
 CATALOG: dict[str, Spec] = {spec.id: spec for module in _MODULES for spec in module.SPECS}

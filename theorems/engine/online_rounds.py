@@ -14,7 +14,11 @@ both terms), against the worst comparator u of the set for the sequence (for the
 drawn: w_{T+1}, where Theorem 15.1 is an equality, or a point around it); ``sum_aw - sum_au`` =
 sum_t <a_t, w_t - u_a>, with u_a the worst comparator of the mean sequence averaged over the
 replicas, is sum_t L_t(w_t) - L_t(w*) of the linear expected losses; ``sum_g_sq``, ``sum_coord_root`` = sum_i sqrt(sum_t g_t[i]^2),
-``g_max`` = max_t ||g_t||_inf, ``dist_u_sq`` = ||u - w1||^2, the radii ``D_2`` (the l2 radius of
+``g_max`` = max_t ||g_t||_inf, ``dist_u_sq`` = ||u - w1||^2, ``drift`` = the mean over
+coordinates of w_{T+1} - w_1, per step t the first coordinate of an algorithm's estimates
+(``mhat_t``, ``vhat_t``: Adam's m_hat_t, v_hat_t), the exact moments of a stationary adversary
+(problems/online.py; its coordinates are i.i.d., so its rounds run one coordinate whatever the
+key's dimension), the radii ``D_2`` (the l2 radius of
 the set: D_2, or sqrt(d) D_inf for the box) and ``D_inf``, and ``dim``.
 """
 from __future__ import annotations
@@ -27,7 +31,7 @@ import torch
 
 from algorithms import ProtocolError
 from problems import _random as rnd
-from problems.online import ADVERSARIES, Context
+from problems.online import ADVERSARIES, STATIONARY, Context
 from problems.projections import SETS
 from theorems.engine.loading import load_algorithm
 from theorems.engine.round_data import RoundKey
@@ -58,7 +62,7 @@ class OnlineBatch:
 
 def combinations(setting: Setting) -> list[tuple[str, str]]:
     """(adversary, feasible set) pairs: the setting's adversaries (all when it names none)."""
-    names = setting.adversaries or tuple(ADVERSARIES)
+    names = setting.adversaries or tuple(n for n in ADVERSARIES if n not in STATIONARY)
     return [(name, setting.online) for name in names]
 
 
@@ -96,7 +100,8 @@ def build(setting: Setting, key: RoundKey, hyper: Mapping[str, sp.Expr]) -> tupl
     """Run the round; returns the batch description, every symbol's value and the replicas."""
     device, dtype = torch.device(key.device), torch.float64
     generator = torch.Generator(device=device).manual_seed(key.seed)
-    B, d, T = key.batch_size, key.dim, key.horizon
+    B, T = key.batch_size, key.horizon
+    d = 1 if key.family in STATIONARY else key.dim  # i.i.d. coordinates: one is run, the dimension is moot
     noise = setting.noise[derive_seed(key.seed, "online noise") % len(setting.noise)]
     R = 1 if noise == "exact" else key.replicas
     feasible = SETS[key.oracle]
@@ -117,6 +122,7 @@ def build(setting: Setting, key: RoundKey, hyper: Mapping[str, sp.Expr]) -> tupl
     adversary_generator = torch.Generator(device=device).manual_seed(derive_seed(key.seed, "adversary"))
     context = Context(B, R if noise == "resample" else 1, d, T, radius, key.oracle, adversary_generator)
     rule = ADVERSARIES[key.family].start(context)
+    values.update(context.moments)
     noise_generator = torch.Generator(device=device).manual_seed(derive_seed(key.seed, "online noise draws"))
     level = rnd.log_uniform((B, 1, 1), 1e-2, 1e2, noise_generator, device, dtype)
     values.update(_play(algorithm, rule, w1.expand(B, R, d).clone(), T, noise == "gaussian", level, noise_generator,
@@ -132,6 +138,7 @@ def _play(algorithm: Any, rule: Any, w: Tensor, T: int, noisy: bool, level: Tens
     sum_g, sum_a, sq = torch.zeros_like(w), torch.zeros_like(w), torch.zeros_like(w)
     sum_gw = torch.zeros(B, R, 1, dtype=w.dtype, device=w.device)
     sum_aw, g_max = torch.zeros_like(sum_gw), torch.zeros_like(sum_gw)
+    estimates: list[tuple[Tensor, Tensor]] = []
     with torch.no_grad():
         state = _call(key, lambda: algorithm.init(w.clone()))
         for t in range(1, T + 1):
@@ -148,6 +155,7 @@ def _play(algorithm: Any, rule: Any, w: Tensor, T: int, noisy: bool, level: Tens
             sq += g * g
             g_max = torch.maximum(g_max, g.abs().amax(-1, keepdim=True))
             w, state = result[0].clone(), result[1]
+            estimates.append(_estimate(algorithm, state, w))
     if key.oracle == "free":
         u = u_a = _free_comparator(w, generator)
     else:
@@ -156,7 +164,19 @@ def _play(algorithm: Any, rule: Any, w: Tensor, T: int, noisy: bool, level: Tens
     return {"sum_gw": sum_gw, "sum_gu": (sum_g * u).sum(-1, keepdim=True),
             "sum_aw": sum_aw, "sum_au": (sum_a * u_a).sum(-1, keepdim=True),
             "sum_g_sq": sq.sum(-1, keepdim=True), "sum_coord_root": sq.sqrt().sum(-1, keepdim=True),
-            "g_max": g_max, "dist_u_sq": (u - w1).square().sum(-1, keepdim=True)}
+            "g_max": g_max, "dist_u_sq": (u - w1).square().sum(-1, keepdim=True),
+            "drift": (w - w1).mean(-1, keepdim=True), "t": torch.arange(1, T + 1, dtype=w.dtype, device=w.device).reshape(1, 1, T),
+            "mhat_t": torch.cat([m for m, _ in estimates], -1), "vhat_t": torch.cat([v for _, v in estimates], -1)}
+
+
+def _estimate(algorithm: Any, state: Any, w: Tensor) -> tuple[Tensor, Tensor]:
+    """(m_hat_t[1], v_hat_t[1]) of an algorithm with ``estimate(state)`` (algorithms.adam), (B, R, 1);
+    NaN for an algorithm without one (claims on them are then violated as non-finite)."""
+    if not callable(getattr(algorithm, "estimate", None)):
+        nan = torch.full_like(w[..., :1], float("nan"))
+        return nan, nan
+    m_hat, v_hat = algorithm.estimate(state)
+    return m_hat[..., :1].clone(), v_hat[..., :1].clone()
 
 
 def _free_comparator(w: Tensor, generator: torch.Generator) -> Tensor:

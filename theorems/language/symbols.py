@@ -176,7 +176,17 @@ dist_u_sq = sp.Symbol("dist_u_sq", nonnegative=True)       # ||u - w_1||^2
 D_2 = sp.Symbol("D_2", positive=True)                      # l2 radius of the feasible set
 D_inf = sp.Symbol("D_inf", positive=True)                  # l_inf radius of the feasible set
 dim = sp.Symbol("dim", positive=True, integer=True)        # the dimension d
+drift = sp.Symbol("drift", real=True)                      # mean_i (w_{T+1} - w_1)[i]
+# Per step t (one comparison each): the first coordinate of an algorithm's bias-corrected estimates (Adam's).
+mhat_t = sp.Symbol("mhat_t", real=True)                    # m_hat_t[1]
+vhat_t = sp.Symbol("vhat_t", nonnegative=True)             # v_hat_t[1]
+# Exact moments of a stationary adversary's i.i.d. gradient coordinates (problems/online.py).
+g_mean = sp.Symbol("g_mean", real=True)                    # E g
+g_var = sp.Symbol("g_var", nonnegative=True)               # Var g
+g_sq_mean = sp.Symbol("g_sq_mean", nonnegative=True)       # E g^2
+sign_mean = sp.Symbol("sign_mean", real=True)              # E sign(g)
 ONLINE = {s.name: s for s in (sum_gw, sum_gu, sum_aw, sum_au, sum_g_sq, sum_coord_root, g_max, dist_u_sq, D_2,
-                              D_inf, dim)}
+                              D_inf, dim, drift, mhat_t, vhat_t, g_mean, g_var, g_sq_mean, sign_mean, t)}
 #: The online symbols a hyper-parameter may use (known before the run).
 ONLINE_HYPER = {s.name: s for s in (D_2, D_inf, dim)}
+PER_STEP.update({s.name: s for s in (mhat_t, vhat_t)})
