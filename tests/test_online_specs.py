@@ -1,4 +1,4 @@
-"""The claims of T15.1, T16.2, T16.3, S16.1 and S17.1-S17.3 can fail: each is violated once its
+"""The claims of T15.1, T16.2, T16.3, S16.1, A12 and S17.1-S17.3 can fail: each is violated once its
 bound is made smaller (or, for a claim written E[x - X] <= 0, once x is made larger); both sides
 of each regret bound scale alike; the printed slips of Theorem 16.3's proof; the rare-feature
 example measured as d grows; ``check T16.3 --algorithm torch.optim.Adagrad`` runs."""
@@ -65,6 +65,8 @@ CASES = [
     ("S16.1", "l2-sum-attained", "one-hot", 4, 3, scaled(0.999)),
     ("S16.1", "adagrad-regret", "one-hot", 1, 1, scaled(0.70)),
     ("S16.1", "bounds-compared", "one-hot", 4, 1, scaled(0.999)),
+    ("A12", "v-hat-upper", "stationary-two-point", 4, 1, scaled(0.999)),      # equality when E g = 0
+    ("A12", "v-hat-lower", "stationary-two-point", 4, 1, scaled(0.999)),
     ("S17.1", "unbiased-upper", "stationary-two-point", 4, 1, scaled(0.9)),
     ("S17.1", "unbiased-lower", "stationary-two-point", 4, 1, raised(S.g_sq_mean, 1.1)),
     ("S17.2", "variance", "stationary-two-point", 4, 1, scaled(0.9)),

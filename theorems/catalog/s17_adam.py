@@ -58,6 +58,30 @@ def _adam_setting(name: str, adversaries: tuple[str, ...], hyper: dict, replicas
                    online="free", noise=("resample",), adversaries=adversaries, min_replicas=replicas)
 
 
+A12 = Spec(
+    id="A12",
+    title="Adam (Algorithm 12): v_hat_t = g^2 when every gradient has magnitude g",
+    source=Source(section="17.2", line=2546),
+    statement=("Algorithm 12 (m_t, v_t exponential moving averages of g_t and g_t^2, divided by 1 - beta^t; "
+               "w_{t+1} = w_t - eta_t m_hat_t / sqrt(v_hat_t)). v_t is essentially an average of previous gradients: "
+               "if previous gradients always have |g_t| = 1, regardless of the true gradient, then v_hat_t will always "
+               "be 1. (Checked with |g_t| = sigma: the symmetric two-point law with mean 0; tests/test_adam.py runs "
+               "Algorithm 12 iterate for iterate against torch.optim.Adam.)"),
+    assumptions=frozenset(),
+    settings=(_adam_setting("constant-magnitude", ("stationary-two-point",),
+                            {"eta": 10 ** s, "beta1": b1, "beta2": b2}, 1),),
+    claims=(
+        Claim("v-hat-upper", "sure", vhat_t, g_sq_mean, "constant-magnitude",
+              "v_hat_t <= g^2 at every step when |g_t| = g always", when=sp.Eq(g_mean, 0)),
+        Claim("v-hat-lower", "sure", g_sq_mean, vhat_t, "constant-magnitude",
+              "v_hat_t >= g^2 at every step when |g_t| = g always", when=sp.Eq(g_mean, 0)),
+    ),
+    proof_steps=(
+        ProofStep("(1 - beta2) sum_{tau<t} beta2^tau / (1 - beta2^t) = 1",
+                  lambda: (1 - beta) * _generic(sp.Sum(beta ** tau, (tau, 0, t - 1)).doit()) / (1 - beta ** t), 1),
+    ),
+)
+
 STATIONARY_ADAM = _adam_setting("stationary", STATIONARY, {"eta": 10 ** s, "beta1": b1, "beta2": b2})
 #: The same runs with the profile's replicas, for the display's erratum: at t = 1 it is off by the
 #: factor 1/(1 - beta1^2), which a few replicas show (and hypothesis shrinks a failing round cheaply).
@@ -155,4 +179,4 @@ S17_3 = Spec(
     ),
 )
 
-SPECS = (S17_1, S17_2, S17_3)
+SPECS = (A12, S17_1, S17_2, S17_3)
