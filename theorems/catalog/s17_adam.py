@@ -61,7 +61,7 @@ def _adam_setting(name: str, adversaries: tuple[str, ...], hyper: dict, replicas
 A12 = Spec(
     id="A12",
     title="Adam (Algorithm 12): v_hat_t = g^2 when every gradient has magnitude g",
-    source=Source(section="17.2", line=2546),
+    source=Source(section="17", line=2448),
     statement=("Algorithm 12 (m_t, v_t exponential moving averages of g_t and g_t^2, divided by 1 - beta^t; "
                "w_{t+1} = w_t - eta_t m_hat_t / sqrt(v_hat_t)). v_t is essentially an average of previous gradients: "
                "if previous gradients always have |g_t| = 1, regardless of the true gradient, then v_hat_t will always "
