@@ -86,6 +86,15 @@ def test_claim_holds_but_fails_when_made_stronger(spec_id, name, adversary, hori
     assert violated(spec_id, stronger(claim), adversary, horizon, dim)
 
 
+@pytest.mark.parametrize("spec_id", ["T16.2", "T16.3"])
+def test_start_inside_the_set_is_what_the_regret_needs(spec_id: str) -> None:
+    """From w_1 inside the set the regret bound holds; the same runs from w_1 anywhere break it (the
+    erratum ``regret-any-start``), already at T = 1."""
+    claim = CATALOG[spec_id].claim("regret")
+    assert not violated(spec_id, claim, "gaussian", 1, 2)
+    assert violated(spec_id, dataclasses.replace(claim, setting="any-start"), "gaussian", 1, 2)
+
+
 def test_uphill_fails_when_claimed_at_more_than_its_exact_rate() -> None:
     """S17.3's ``uphill`` (E[loss change] >= 0) is true with room: claiming E[change] >= 1.25 x the
     exact rate -eta T E[g] E[sign g] is violated."""

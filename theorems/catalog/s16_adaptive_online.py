@@ -42,6 +42,8 @@ T16_2 = Spec(
                 online="l2-ball", noise=("gaussian",), adversaries=("gaussian", "two-phase", "one-hot")),
         Setting("as-printed", "ProjectedAdaptiveGD-as-printed", hyper={"eta": sp.sqrt(2) * D_2, "radius": D_2},
                 online="l2-ball"),
+        Setting("any-start", "ProjectedAdaptiveGD", hyper={"eta": sp.sqrt(2) * D_2, "radius": D_2},
+                online="l2-ball", start_anywhere=True),
     ),
     claims=(
         Claim("regret", "sure", sum_gw - sum_gu, 2 * sp.sqrt(2) * D_2 * sp.sqrt(sum_g_sq), "adversarial",
@@ -56,6 +58,11 @@ T16_2 = Spec(
               erratum=("the display projects w_t, not the step: the iterate played can leave the ball by up to c, "
                        "and an adversary that pushes it out and then charges it there beats the bound"),
               corrected_by="regret", witness=str(_ERRATA / "T16.2-regret-as-printed.json")),
+        Claim("regret-any-start", "sure", sum_gw - sum_gu, 2 * sp.sqrt(2) * D_2 * sp.sqrt(sum_g_sq), "any-start",
+              "the same bound from any w_1 (the statement does not restrict it)",
+              erratum=("the statement leaves w_1 free, but the proof bounds ||w_1 - w*|| by the ball's diameter: from "
+                       "a w_1 outside the ball the first loss alone, <g_1, w_1 - w*>, exceeds the bound"),
+              corrected_by="regret", witness=str(_ERRATA / "T16.2-regret-any-start.json")),
     ),
     proof_steps=(
         ProofStep("with the diameter 2D: (2D)^2 sqrt(S)/(2c) + c sqrt(S) = 2 sqrt(2) D sqrt(S) at c = sqrt(2) D",
@@ -82,6 +89,8 @@ T16_3 = Spec(
                 online="linf-box", noise=("gaussian",), adversaries=("gaussian", "two-phase", "one-hot")),
         Setting("as-printed", "DiagonalAdaGrad-as-printed", hyper={"eta": sp.sqrt(2) * D_inf, "radius": D_inf},
                 online="linf-box"),
+        Setting("any-start", "DiagonalAdaGrad", hyper={"eta": sp.sqrt(2) * D_inf, "radius": D_inf},
+                online="linf-box", start_anywhere=True),
     ),
     claims=(
         Claim("regret", "sure", sum_gw - sum_gu, 2 * sp.sqrt(2) * D_inf * sum_coord_root, "adversarial",
@@ -95,6 +104,11 @@ T16_3 = Spec(
               erratum=("the display projects w_t, not the step: a coordinate played can leave the box by up to c, "
                        "and an adversary that pushes it out and then charges it there beats the bound"),
               corrected_by="regret", witness=str(_ERRATA / "T16.3-regret-as-printed.json")),
+        Claim("regret-any-start", "sure", sum_gw - sum_gu, 2 * sp.sqrt(2) * D_inf * sum_coord_root, "any-start",
+              "the same bound from any w_1 (the statement does not restrict it)",
+              erratum=("the statement leaves w_1 free, but the proof bounds (w_1[i] - w*[i])^2 by the box's diameter: "
+                       "from a w_1 outside the box the first loss alone, <g_1, w_1 - w*>, exceeds the bound"),
+              corrected_by="regret", witness=str(_ERRATA / "T16.3-regret-any-start.json")),
     ),
     proof_steps=(
         ProofStep("per coordinate, with the diameter 2 D_inf: (2D)^2 sqrt(S)/(2c) + c sqrt(S) = 2 sqrt(2) D sqrt(S)",

@@ -2,7 +2,7 @@
 
 The family slot of the round key names an adversary of ``problems.online.ADVERSARIES`` and the
 oracle slot the feasible set (``problems.projections.SETS``). A round draws B instances (a radius
-log-uniform in [1e-3, 1e3], w1 inside the set), runs the setting's algorithm (or the user's
+log-uniform in [1e-3, 1e3], w1 inside the set, or anywhere for a ``start_anywhere`` setting), runs the setting's algorithm (or the user's
 variant) under the batched protocol with the adversary as its oracle: before step t the
 adversary sees w_t and picks a_t; the oracle returns g_t = a_t, plus Gaussian noise of a
 per-instance level under the setting's ``gaussian`` noise, whatever point it is asked at (the
@@ -111,6 +111,9 @@ def build(setting: Setting, key: RoundKey, hyper: Mapping[str, sp.Expr]) -> tupl
                                                                                  device, dtype)
     else:
         w1 = feasible.inside((B, 1, d), radius, generator)
+        if setting.start_anywhere:  # up to 1e3 radii away, in a random direction
+            w1 = w1 + rnd.normal((B, 1, d), generator, device, dtype) * radius * rnd.log_uniform(
+                (B, 1, 1), 1e-2, 1e3, generator, device, dtype)
     values: dict[str, Tensor] = {
         "T": torch.tensor(float(T), dtype=dtype, device=device), "dim": torch.tensor(float(d), dtype=dtype, device=device),
         "D_2": radius * (d ** 0.5 if key.oracle == "linf-box" else 1.0) if key.oracle != "free" else radius * float("nan"),

@@ -72,7 +72,8 @@ class Setting:
     such as Proposition 7.1), whose estimates must be precise enough to sit near their bound.
     ``online``: the feasible set of an online setting (``problems.projections.SETS``), whose losses
     are an adversary's sequence (``adversaries``, all of ``problems.online.ADVERSARIES`` when
-    empty) and whose ``noise`` is one of theorems/engine/online_rounds.py's ``NOISE``."""
+    empty) and whose ``noise`` is one of theorems/engine/online_rounds.py's ``NOISE``; its w_1 is drawn
+    in the set, or anywhere with ``start_anywhere`` (for a statement that does not restrict it)."""
 
     name: str
     algorithm: str
@@ -84,6 +85,7 @@ class Setting:
     min_replicas: int = 1
     online: str | None = None
     adversaries: tuple[str, ...] = ()
+    start_anywhere: bool = False
 
     @property
     def pointwise(self) -> bool:
