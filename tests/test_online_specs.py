@@ -217,3 +217,20 @@ def test_rare_feature_regrets_of_both_algorithms() -> None:
             regret = (linear - (total * worst_in_box(total, torch.tensor(1.0, dtype=torch.float64))).sum(-1)) / math.sqrt(T)
             assert float(statistics.p_values(regret.reshape(1, R, 1), torch.tensor([[bound]], dtype=torch.float64))) > 0.01
             assert float(regret.mean()) > 0.5   # of order sqrt(T): both pay for the rare coordinates
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"online": "simplex"}, "feasible set"), ({"adversaries": ("nobody",)}, "adversaries"),
+    ({"noise": ("heavy-tailed",)}, "noise"), ({"minibatch": (2,)}, "minibatch")])
+def test_malformed_online_settings_are_refused(change: dict, message: str) -> None:
+    from theorems.language.spec import Claim, Setting, Source, Spec, SpecError
+    setting = Setting("s", "OnlineGD", hyper={"eta": S.D_2}, **{"online": "l2-ball", **change})
+    with pytest.raises(SpecError, match=message):
+        Spec("U1", "u", Source("0", 1), frozenset(), (setting,), (Claim("c", "sure", S.sum_gw, S.sum_gu, "s", "x"),))
+
+
+def test_online_claims_may_not_use_symbols_of_other_settings() -> None:
+    from theorems.language.spec import Claim, Setting, Source, Spec, SpecError
+    with pytest.raises(SpecError, match="sum_subopt"):
+        Spec("U2", "u", Source("0", 1), frozenset(), (Setting("s", "OnlineGD", hyper={"eta": 1}, online="free"),),
+             (Claim("c", "sure", S.sum_subopt, S.sum_gu, "s", "x"),))

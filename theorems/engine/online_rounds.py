@@ -1,25 +1,27 @@
-"""Rounds of online settings (Theorem 15.1, Theorems 16.2-16.3, section 16's example).
+"""Rounds of online settings (Theorem 15.1, Theorems 16.2-16.3, section 16's example, section 17).
 
 The family slot of the round key names an adversary of ``problems.online.ADVERSARIES`` and the
 oracle slot the feasible set (``problems.projections.SETS``). A round draws B instances (a radius
-log-uniform in [1e-3, 1e3], w1 inside the set, or anywhere for a ``start_anywhere`` setting), runs the setting's algorithm (or the user's
-variant) under the batched protocol with the adversary as its oracle: before step t the
-adversary sees w_t and picks a_t; the oracle returns g_t = a_t, plus Gaussian noise of a
-per-instance level under the setting's ``gaussian`` noise, whatever point it is asked at (the
-losses are linear). With ``resample`` each replica draws its own adversary randomness.
+log-uniform in [1e-3, 1e3]; w1 inside the set, or anywhere for a ``start_anywhere`` setting) and
+runs the setting's algorithm (or the user's variant) under the batched protocol with the
+adversary as its oracle: before step t the adversary sees w_t and picks a_t; the oracle returns
+g_t = a_t, plus Gaussian noise of a per-instance level under the setting's ``gaussian`` noise,
+whatever point it is asked at (the losses are linear). With ``resample`` each replica draws its
+own adversary randomness (the noise names are ``theorems.language.spec.ONLINE_NOISE``).
 
-Symbols (theorems.language.symbols.ONLINE): the regret sum_t <g_t, w_t - u> is
-``sum_gw - sum_gu`` (written as the difference, so that the checker's rounding allowance follows
-both terms), against the worst comparator u of the set for the sequence (for the free set, u is
-drawn: w_{T+1}, where Theorem 15.1 is an equality, or a point around it); ``sum_aw - sum_au`` =
-sum_t <a_t, w_t - u_a>, with u_a the worst comparator of the mean sequence averaged over the
-replicas, is sum_t L_t(w_t) - L_t(w*) of the linear expected losses; ``sum_g_sq``, ``sum_coord_root`` = sum_i sqrt(sum_t g_t[i]^2),
-``g_max`` = max_t ||g_t||_inf, ``dist_u_sq`` = ||u - w1||^2, ``drift`` = the mean over
-coordinates of w_{T+1} - w_1, per step t the first coordinate of an algorithm's estimates
-(``mhat_t``, ``vhat_t``: Adam's m_hat_t, v_hat_t), the exact moments of a stationary adversary
-(problems/online.py; its coordinates are i.i.d., so its rounds run one coordinate whatever the
-key's dimension), the radii ``D_2`` (the l2 radius of
-the set: D_2, or sqrt(d) D_inf for the box) and ``D_inf``, and ``dim``.
+Symbols (theorems.language.symbols.ONLINE):
+- the regret sum_t <g_t, w_t - u> is ``sum_gw - sum_gu`` (a difference, so that the checker's
+  rounding allowance follows both terms), against the worst comparator u of the set for the
+  sequence (for the free set u is drawn: w_{T+1}, where Theorem 15.1 is an equality, or a point
+  around it); ``sum_aw - sum_au`` = sum_t <a_t, w_t - u_a>, with u_a the worst comparator of the
+  mean sequence averaged over the replicas, is sum_t L_t(w_t) - L_t(w*) of the expected losses;
+- ``sum_g_sq``, ``sum_coord_root`` = sum_i sqrt(sum_t g_t[i]^2), ``g_max`` = max_t ||g_t||_inf,
+  ``dist_u_sq`` = ||u - w1||^2, ``drift`` = the mean over coordinates of w_{T+1} - w_1;
+- per step t, the first coordinate of an algorithm's estimates (``mhat_t``, ``vhat_t``: Adam's
+  m_hat_t, v_hat_t, from its ``estimate(state)``);
+- the exact moments of a stationary adversary (problems/online.py; its coordinates are i.i.d., so
+  its rounds run one coordinate whatever the key's dimension);
+- the radii ``D_2`` (the set's l2 radius: D_2, or sqrt(d) D_inf for the box) and ``D_inf``, and ``dim``.
 """
 from __future__ import annotations
 
@@ -37,14 +39,9 @@ from theorems.engine.loading import load_algorithm
 from theorems.engine.round_data import RoundKey
 from theorems.engine.seeding import derive_seed, draw_free
 from theorems.language.evaluate import evaluate
-from theorems.language.spec import ONLINE_NOISE, Setting
+from theorems.language.spec import Setting
 
 Tensor = torch.Tensor
-
-#: The noise names an online setting may use: one sequence per instance (sure claims), R replicas
-#: with Gaussian noise around the adversary's sequence, or R independent draws of the adversary.
-NOISE = ONLINE_NOISE
-
 
 @dataclasses.dataclass(frozen=True)
 class OnlineBatch:
@@ -66,8 +63,10 @@ def combinations(setting: Setting) -> list[tuple[str, str]]:
     return [(name, setting.online) for name in names]
 
 
-def _factory_hyper(setting: Setting, key: RoundKey, values: dict[str, Tensor], like: Tensor,
+def _factory_hyper(key: RoundKey, values: dict[str, Tensor], like: Tensor,
                    hyper: Mapping[str, sp.Expr]) -> dict[str, Any]:
+    """The algorithm's hyper-parameters: a tensor per instance (also put in ``values`` for the
+    claims), or a schedule t -> tensor for an expression of t."""
     from theorems.engine.traces import schedule
     out: dict[str, Any] = {}
     for name, expr in hyper.items():
@@ -79,6 +78,7 @@ def _factory_hyper(setting: Setting, key: RoundKey, values: dict[str, Tensor], l
 
 
 def _algorithm(setting: Setting, key: RoundKey, hyper: dict[str, Any]) -> Any:
+    """The setting's algorithm, or the key's variant (whose failures are ProtocolErrors: exit 2)."""
     reference = key.algorithm or setting.algorithm
     factory = load_algorithm(reference, key.options)
     try:
@@ -114,14 +114,14 @@ def build(setting: Setting, key: RoundKey, hyper: Mapping[str, sp.Expr]) -> tupl
         if setting.start_anywhere:  # up to 1e3 radii away, in a random direction
             w1 = w1 + rnd.normal((B, 1, d), generator, device, dtype) * radius * rnd.log_uniform(
                 (B, 1, 1), 1e-2, 1e3, generator, device, dtype)
+    bounded = radius if key.oracle != "free" else radius * float("nan")   # the free set has no radius
     values: dict[str, Tensor] = {
         "T": torch.tensor(float(T), dtype=dtype, device=device), "dim": torch.tensor(float(d), dtype=dtype, device=device),
-        "D_2": radius * (d ** 0.5 if key.oracle == "linf-box" else 1.0) if key.oracle != "free" else radius * float("nan"),
-        "D_inf": radius if key.oracle != "free" else radius * float("nan")}
+        "D_2": bounded * (d ** 0.5 if key.oracle == "linf-box" else 1.0), "D_inf": bounded}
     for name, (low, high) in setting.free.items():
         values[name] = draw_free(B, low, high, generator, device, dtype).reshape(B, 1, 1)
     like = torch.zeros(B, 1, 1, dtype=dtype, device=device)
-    algorithm = _algorithm(setting, key, _factory_hyper(setting, key, values, like, hyper))
+    algorithm = _algorithm(setting, key, _factory_hyper(key, values, like, hyper))
     adversary_generator = torch.Generator(device=device).manual_seed(derive_seed(key.seed, "adversary"))
     context = Context(B, R if noise == "resample" else 1, d, T, radius, key.oracle, adversary_generator)
     rule = ADVERSARIES[key.family].start(context)
@@ -146,7 +146,8 @@ def _play(algorithm: Any, rule: Any, w: Tensor, T: int, noisy: bool, level: Tens
         state = _call(key, lambda: algorithm.init(w.clone()))
         for t in range(1, T + 1):
             a = torch.broadcast_to(rule(t, w), w.shape)
-            g = a + level * torch.randn(w.shape, generator=noise_generator, dtype=w.dtype, device=w.device) if noisy else a
+            g = a + level * torch.randn(w.shape, generator=noise_generator, dtype=w.dtype,
+                                        device=w.device) if noisy else a
             result = _call(key, lambda: algorithm.step(w.clone(), state, lambda point, m=1: g.clone(), t))
             if not (type(result) is tuple and len(result) == 2 and isinstance(result[0], Tensor)
                     and result[0].shape == w.shape):
@@ -168,7 +169,8 @@ def _play(algorithm: Any, rule: Any, w: Tensor, T: int, noisy: bool, level: Tens
             "sum_aw": sum_aw, "sum_au": (sum_a * u_a).sum(-1, keepdim=True),
             "sum_g_sq": sq.sum(-1, keepdim=True), "sum_coord_root": sq.sqrt().sum(-1, keepdim=True),
             "g_max": g_max, "dist_u_sq": (u - w1).square().sum(-1, keepdim=True),
-            "drift": (w - w1).mean(-1, keepdim=True), "t": torch.arange(1, T + 1, dtype=w.dtype, device=w.device).reshape(1, 1, T),
+            "drift": (w - w1).mean(-1, keepdim=True),
+            "t": torch.arange(1, T + 1, dtype=w.dtype, device=w.device).reshape(1, 1, T),
             "mhat_t": torch.cat([m for m, _ in estimates], -1), "vhat_t": torch.cat([v for _, v in estimates], -1)}
 
 

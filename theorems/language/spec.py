@@ -71,9 +71,10 @@ class Setting:
     replicas per instance in every profile, for an expectation attained with equality (an identity
     such as Proposition 7.1), whose estimates must be precise enough to sit near their bound.
     ``online``: the feasible set of an online setting (``problems.projections.SETS``), whose losses
-    are an adversary's sequence (``adversaries``, all of ``problems.online.ADVERSARIES`` when
-    empty) and whose ``noise`` is one of theorems/engine/online_rounds.py's ``NOISE``; its w_1 is drawn
-    in the set, or anywhere with ``start_anywhere`` (for a statement that does not restrict it)."""
+    are an adversary's sequence (``adversaries``: when empty, every non-stationary one of
+    ``problems.online.ADVERSARIES``), whose ``noise`` is one of ``ONLINE_NOISE``
+    (theorems/engine/online_rounds.py) and whose w_1 is drawn in the set, or anywhere with
+    ``start_anywhere`` (for a statement that does not restrict it)."""
 
     name: str
     algorithm: str
