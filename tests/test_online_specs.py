@@ -220,13 +220,23 @@ def test_rare_feature_regrets_of_both_algorithms() -> None:
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"online": "simplex"}, "feasible set"), ({"adversaries": ("nobody",)}, "adversaries"),
-    ({"noise": ("heavy-tailed",)}, "noise"), ({"minibatch": (2,)}, "minibatch")])
+    ({"online": "simplex"}, "feasible set"), ({"noise": ("heavy-tailed",)}, "noise"), ({"minibatch": (2,)}, "minibatch")])
 def test_malformed_online_settings_are_refused(change: dict, message: str) -> None:
     from theorems.language.spec import Claim, Setting, Source, Spec, SpecError
     setting = Setting("s", "OnlineGD", hyper={"eta": S.D_2}, **{"online": "l2-ball", **change})
     with pytest.raises(SpecError, match=message):
         Spec("U1", "u", Source("0", 1), frozenset(), (setting,), (Claim("c", "sure", S.sum_gw, S.sum_gu, "s", "x"),))
+
+
+def test_unknown_adversaries_are_refused_when_planned_and_the_sets_match_the_projections() -> None:
+    """The adversary registry needs torch, so a spec names its adversaries freely and planning its
+    rounds refuses an unknown one; the set names the spec language knows are the projections'."""
+    from problems.projections import SETS
+    from theorems.engine.online_rounds import combinations
+    from theorems.language.spec import ONLINE_SETS, Setting, SpecError
+    with pytest.raises(SpecError, match="nobody"):
+        combinations(Setting("s", "OnlineGD", hyper={"eta": 1}, online="free", adversaries=("nobody",)))
+    assert set(ONLINE_SETS) == set(SETS)
 
 
 def test_online_claims_may_not_use_symbols_of_other_settings() -> None:

@@ -21,7 +21,7 @@ Symbols (theorems.language.symbols.ONLINE):
   m_hat_t, v_hat_t, from its ``estimate(state)``);
 - the exact moments of a stationary adversary (problems/online.py; its coordinates are i.i.d., so
   its rounds run one coordinate whatever the key's dimension);
-- the radii ``D_2`` (the set's l2 radius: D_2, or sqrt(d) D_inf for the box) and ``D_inf``, and ``dim``.
+- the radii ``D_2`` (the set's l2 radius: D_2, or sqrt(d) D_inf for the box) and ``D_inf``, and the dimension ``d``.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ from theorems.engine.loading import load_algorithm
 from theorems.engine.round_data import RoundKey
 from theorems.engine.seeding import derive_seed, draw_free
 from theorems.language.evaluate import evaluate
-from theorems.language.spec import Setting
+from theorems.language.spec import Setting, SpecError
 
 Tensor = torch.Tensor
 
@@ -58,7 +58,11 @@ class OnlineBatch:
 
 
 def combinations(setting: Setting) -> list[tuple[str, str]]:
-    """(adversary, feasible set) pairs: the setting's adversaries (all when it names none)."""
+    """(adversary, feasible set) pairs: the setting's adversaries (all but the stationary ones when
+    it names none); an unknown adversary is a SpecError."""
+    unknown = sorted(set(setting.adversaries) - set(ADVERSARIES))
+    if unknown:
+        raise SpecError(f"setting {setting.name!r} names unknown adversaries {unknown}; use {sorted(ADVERSARIES)}")
     names = setting.adversaries or tuple(n for n in ADVERSARIES if n not in STATIONARY)
     return [(name, setting.online) for name in names]
 
@@ -116,7 +120,7 @@ def build(setting: Setting, key: RoundKey, hyper: Mapping[str, sp.Expr]) -> tupl
                 (B, 1, 1), 1e-2, 1e3, generator, device, dtype)
     bounded = radius if key.oracle != "free" else radius * float("nan")   # the free set has no radius
     values: dict[str, Tensor] = {
-        "T": torch.tensor(float(T), dtype=dtype, device=device), "dim": torch.tensor(float(d), dtype=dtype, device=device),
+        "T": torch.tensor(float(T), dtype=dtype, device=device), "d": torch.tensor(float(d), dtype=dtype, device=device),
         "D_2": bounded * (d ** 0.5 if key.oracle == "linf-box" else 1.0), "D_inf": bounded}
     for name, (low, high) in setting.free.items():
         values[name] = draw_free(B, low, high, generator, device, dtype).reshape(B, 1, 1)

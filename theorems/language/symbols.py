@@ -175,7 +175,7 @@ g_max = sp.Symbol("g_max", nonnegative=True)               # max_t ||g_t||_inf
 dist_u_sq = sp.Symbol("dist_u_sq", nonnegative=True)       # ||u - w_1||^2
 D_2 = sp.Symbol("D_2", positive=True)                      # l2 radius of the feasible set
 D_inf = sp.Symbol("D_inf", positive=True)                  # l_inf radius of the feasible set
-dim = sp.Symbol("dim", positive=True, integer=True)        # the dimension d
+dim = sp.Symbol("d", positive=True, integer=True)          # the dimension d (as main names it)
 drift = sp.Symbol("drift", real=True)                      # mean_i (w_{T+1} - w_1)[i]
 # Per step t (one comparison each): the first coordinate of an algorithm's bias-corrected estimates (Adam's).
 mhat_t = sp.Symbol("mhat_t", real=True)                    # m_hat_t[1]
