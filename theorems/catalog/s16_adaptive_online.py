@@ -12,6 +12,13 @@ D_inf^2 (both lie in [-D_inf, D_inf], so the bound is (2 D_inf)^2) and evaluates
 int_0^S x^(-1/2) dx as sqrt(2 S) (it is 2 sqrt(S)). With both corrected the terms are
 (2 D)^2 sqrt(S)/(2c) + c sqrt(S) = 2 sqrt(2) D sqrt(S) at c = sqrt(2) D: the stated bound, and c is
 the minimiser (proof steps below; tests/test_online_specs.py checks the printed values differ).
+
+Two errata of the statements, each with a stored witness: the displayed update projects w_t alone,
+w_{t+1} = Pi(w_t) - c g_t/..., so the point played can leave the set, and an adaptive adversary
+(``escape``) charges it there (tightness 1.21 against the bound; ``regret-as-printed``); and the
+statements leave w_1 free, while the proof needs it in the set (``regret-any-start``: tightness up
+to 240 from a w_1 outside). The corrected claims (``regret``: the proof's update from w_1 in the
+set) hold with worst tightness 1/sqrt(2), attained at T = 1 by w_1 on the boundary.
 """
 from __future__ import annotations
 
@@ -32,7 +39,7 @@ T16_2 = Spec(
     title="Projected adaptive gradient descent on an l2 ball",
     source=Source(section="16", line=2339),
     statement=("Suppose L is convex with ||w*||_2 <= D_2. Then with c = sqrt(2) D_2, the algorithm "
-               "g_t = grad l(w_t, z_t), w_{t+1} = Pi_{||w||_2 <= D_2}(w_t - c g_t / sqrt(||g||^2_{1:t})) satisfies "
+               "g_t = grad l(w_t, z_t), w_{t+1} = Pi_{||w||_2 <= D_2} w_t - c g_t / sqrt(||g||^2_{1:t}) satisfies "
                "E[sum_t L(w_t) - L(w*)] <= 2 sqrt(2) D_2 E[sqrt(sum_t ||g_t||^2)]."),
     assumptions=frozenset(),
     settings=(
@@ -79,7 +86,7 @@ T16_3 = Spec(
     title="Diagonal AdaGrad on an l_inf box",
     source=Source(section="16", line=2351),
     statement=("Suppose L is convex with ||w*||_inf <= D_inf. Then with c = sqrt(2) D_inf, the algorithm "
-               "g_t = grad l(w_t, z_t), w_{t+1}[i] = Pi_{|w[i]| <= D_inf}(w_t[i] - c g_t[i] / sqrt(g^2_{1:t}[i])) "
+               "g_t = grad l(w_t, z_t), w_{t+1}[i] = Pi_{|w[i]| <= D_inf} w_t[i] - c g_t[i] / sqrt(g^2_{1:t}[i]) "
                "satisfies E[sum_t L(w_t) - L(w*)] <= 2 sqrt(2) D_inf E[sum_i sqrt(sum_t g_t[i]^2)]."),
     assumptions=frozenset(),
     settings=(
