@@ -24,6 +24,10 @@ coordinates differ as AdaGrad's analysis allows.
   history) and r rho s_i sign(w_t[i]) at t = T, with rho and r log-uniform in [1, 1e4]: a learner
   that has left the set is charged there r times more than it was pushed.
 
+- ``ascent``: the gradient adversary (theorems/engine/online_ascent.py): it moves the whole
+  sequence and w_1 by gradient ascent through the round's algorithm; its rule here only plays
+  the sequence the ascent found (``context.sequence``).
+
 Stationary sequences (section 17: i.i.d. gradients, every coordinate drawn from one per-instance
 distribution; each replica draws its own sequence) put their exact moments in ``context.moments``
 (shape (B, 1, 1)); their rules draw step by step, so they must be called for t = 1, 2, ... in
@@ -66,6 +70,7 @@ class Context:
     feasible: str
     generator: torch.Generator
     moments: dict[str, Tensor] = field(default_factory=dict)
+    sequence: Tensor | None = None
 
     def draw(self, *shape: int) -> Tensor:
         return torch.randn(shape, generator=self.generator, dtype=self.radius.dtype, device=self.radius.device)
@@ -188,6 +193,13 @@ def _skewed(ctx: Context) -> Rule:
     return lambda t, w: torch.where(ctx.uniform(ctx.batch, ctx.replicas, ctx.dim) < p, s, -a * s)
 
 
+def _ascent(ctx: Context) -> Rule:
+    if ctx.sequence is None:
+        raise ValueError("the ascent adversary plays the sequence its round's gradient ascent found; none was given")
+    sequence = ctx.sequence
+    return lambda t, w: sequence[:, t - 1][:, None, :]
+
+
 @dataclass(frozen=True)
 class Adversary:
     """A rule for the loss sequence: ``start(context)`` gives ``step(t, w_t) -> g_t``."""
@@ -202,7 +214,7 @@ ADVERSARIES = {a.name: a for a in (
     Adversary("gaussian", False, _gaussian), Adversary("one-hot", False, _one_hot),
     Adversary("rademacher", False, _rademacher), Adversary("two-phase", False, _two_phase),
     Adversary("chase", True, _chase), Adversary("oscillate", True, _oscillate),
-    Adversary("escape", True, _escape),
+    Adversary("escape", True, _escape), Adversary("ascent", False, _ascent),
     Adversary("stationary-gaussian", False, lambda ctx: _stationary(ctx, False)),
     Adversary("stationary-two-point", False, lambda ctx: _stationary(ctx, True)),
     Adversary("skewed", False, _skewed))}

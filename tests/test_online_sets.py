@@ -138,3 +138,38 @@ def test_every_set_is_registered_with_its_projection() -> None:
     assert set(SETS) == {"l2-ball", "linf-box", "free"}
     w = points(3, 2, 100.0)
     assert torch.equal(SETS["free"].project(w, torch.tensor(1.0)), w)
+
+
+@pytest.mark.parametrize("feasible, make", [
+    ("linf-box", lambda: DiagonalAdaGrad(math.sqrt(2) * 0.5, radius=0.5)),
+    ("l2-ball", lambda: __import__("algorithms.online_gd", fromlist=["x"]).ProjectedAdaptiveGD(math.sqrt(2) * 0.5,
+                                                                                            radius=0.5))])
+def test_the_gradient_adversary_raises_the_normalised_regret(feasible: str, make) -> None:
+    """The ascent ends with a larger regret / (D sqrt(sum ||g||^2)) than the sequence it started
+    from, keeps w_1 in the set, and is deterministic (so its rounds replay)."""
+    from theorems.engine.online_ascent import _objective, ascend
+    radius = torch.full((8, 1, 1), 0.5, dtype=torch.float64)
+    w1 = SETS[feasible].inside((8, 1, 3), radius, torch.Generator().manual_seed(1))
+    runs = [ascend(make, w1, radius, feasible, 6, torch.Generator().manual_seed(2)) for _ in range(2)]
+    assert torch.equal(runs[0][0], runs[1][0]) and torch.equal(runs[0][1], runs[1][1])
+    generator = torch.Generator().manual_seed(2)
+    from problems import _random as rnd
+    scale = rnd.log_uniform((8, 1, 1), 1e-3, 1e3, generator, "cpu", torch.float64)
+    start = scale * torch.randn((8, 6, 3), generator=generator, dtype=torch.float64)
+    before = _objective(make, start, w1, radius, feasible)
+    after = _objective(make, runs[0][0], runs[0][1], radius, feasible)
+    assert float(after.mean()) > float(before.mean()) + 0.05
+    inside = runs[0][1].abs().amax(-1) if feasible == "linf-box" else torch.linalg.vector_norm(runs[0][1], dim=-1)
+    assert bool((inside <= 0.5 * (1 + 1e-12)).all())
+
+
+def test_the_gradient_adversary_runs_on_a_non_differentiable_variant() -> None:
+    """torch.optim.Adagrad updates in place under no_grad: the ascent's gradient flows only through
+    the regret's explicit terms, and it still returns a finite sequence and a w_1 in the box."""
+    from algorithms import torch_optimizer
+    from theorems.engine.online_ascent import ascend
+    radius = torch.full((2, 1, 1), 1.0, dtype=torch.float64)
+    w1 = torch.zeros(2, 1, 2, dtype=torch.float64)
+    make = lambda: torch_optimizer(torch.optim.Adagrad, eps=0.0)(eta=radius)   # noqa: E731
+    sequence, start = ascend(make, w1, radius, "linf-box", 3, torch.Generator().manual_seed(0))
+    assert bool(torch.isfinite(sequence).all()) and bool((start.abs() <= 1.0).all())

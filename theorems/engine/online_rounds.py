@@ -36,6 +36,7 @@ from problems import _random as rnd
 from problems.online import ADVERSARIES, STATIONARY, Context
 from problems.projections import SETS
 from theorems.engine.loading import load_algorithm
+from theorems.engine.online_ascent import ascend
 from theorems.engine.round_data import RoundKey
 from theorems.engine.seeding import derive_seed, draw_free
 from theorems.language.evaluate import evaluate
@@ -58,12 +59,14 @@ class OnlineBatch:
 
 
 def combinations(setting: Setting) -> list[tuple[str, str]]:
-    """(adversary, feasible set) pairs: the setting's adversaries (all but the stationary ones when
-    it names none); an unknown adversary is a SpecError."""
+    """(adversary, feasible set) pairs: the setting's adversaries (when it names none, all but the
+    stationary ones, and but the gradient ascent on the free set, which has no worst comparator);
+    an unknown adversary is a SpecError."""
     unknown = sorted(set(setting.adversaries) - set(ADVERSARIES))
     if unknown:
         raise SpecError(f"setting {setting.name!r} names unknown adversaries {unknown}; use {sorted(ADVERSARIES)}")
-    names = setting.adversaries or tuple(n for n in ADVERSARIES if n not in STATIONARY)
+    names = setting.adversaries or tuple(n for n in ADVERSARIES if n not in STATIONARY
+                                         and not (n == "ascent" and setting.online == "free"))
     return [(name, setting.online) for name in names]
 
 
@@ -125,9 +128,15 @@ def build(setting: Setting, key: RoundKey, hyper: Mapping[str, sp.Expr]) -> tupl
     for name, (low, high) in setting.free.items():
         values[name] = draw_free(B, low, high, generator, device, dtype).reshape(B, 1, 1)
     like = torch.zeros(B, 1, 1, dtype=dtype, device=device)
-    algorithm = _algorithm(setting, key, _factory_hyper(key, values, like, hyper))
+    factory_hyper = _factory_hyper(key, values, like, hyper)
+    algorithm = _algorithm(setting, key, factory_hyper)
     adversary_generator = torch.Generator(device=device).manual_seed(derive_seed(key.seed, "adversary"))
-    context = Context(B, R if noise == "resample" else 1, d, T, radius, key.oracle, adversary_generator)
+    sequence = None
+    if key.family == "ascent":
+        sequence, w1 = ascend(lambda: _algorithm(setting, key, factory_hyper), w1, radius, key.oracle, T,
+                              adversary_generator)
+    context = Context(B, R if noise == "resample" else 1, d, T, radius, key.oracle, adversary_generator,
+                      sequence=sequence)
     rule = ADVERSARIES[key.family].start(context)
     values.update(context.moments)
     noise_generator = torch.Generator(device=device).manual_seed(derive_seed(key.seed, "online noise draws"))
