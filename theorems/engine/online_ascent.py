@@ -1,6 +1,6 @@
 """The gradient adversary of online settings: it moves the whole loss sequence and w_1.
 
-For the ``ascent`` adversary (problems/online.py) a round first runs ``STEPS`` Adam steps
+For the ``ascent`` adversary (problems/online.py) a round first runs up to ``STEPS`` Adam steps
 (learning rate ``LR``) on an oblivious sequence g_1..g_T and on w_1 (kept in the set by a smooth
 parametrisation), differentiating regret / (D sqrt(sum_t ||g_t||^2)) through the round's own
 algorithm (``run`` with autograd: the built-in online algorithms are written without in-place
@@ -21,7 +21,10 @@ from problems.projections import SETS
 
 Tensor = torch.Tensor
 
-STEPS = 20
+#: Ascent steps: ``STEPS``, fewer on long horizons so that a round costs at most about ``BUDGET``
+#: differentiated algorithm steps (the quick profile's check must stay fast).
+STEPS = 10
+BUDGET = 160
 LR = 0.05
 
 
@@ -56,7 +59,7 @@ def ascend(make: Callable[[], Any], w1: Tensor, radius: Tensor, feasible: str, h
     sequence, z = sequence.requires_grad_(True), z.clone().requires_grad_(True)
     optimizer = torch.optim.Adam([sequence, z], lr=LR)
     with torch.enable_grad():
-        for _ in range(STEPS):
+        for _ in range(min(STEPS, max(2, BUDGET // horizon))):
             try:
                 objective = _objective(make, sequence / scale * scale.detach(), _w1(z, radius, feasible), radius, feasible)
                 loss = -torch.nan_to_num(objective, nan=0.0).sum()
