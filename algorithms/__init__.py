@@ -35,3 +35,4 @@ __all__ = [
     "TorchMomentum", "TorchOptimizer", "Trace",
     "FIELDS", "as_schedule", "run", "run_in_chunks", "scale_for_batch_size", "torch_optimizer",
 ]
+from algorithms.adam import REGISTERED as _ONLINE_ADAPTIVE; ALGORITHMS.update(_ONLINE_ADAPTIVE)  # noqa: E402,E702

@@ -50,7 +50,8 @@ def test_the_catalog_integrates_nothing_at_import() -> None:
             "sympy.integrate = real\n"
             "lazy = [s for spec in CATALOG.values() for s in spec.proof_steps if callable(s.lhs) and not isinstance(s.lhs, sympy.Basic)]\n"
             "print(len(lazy), all(s.verify() for s in lazy))")
-    assert _fresh(code) == "3 True"
+    count, verified = _fresh(code).split()
+    assert int(count) >= 3 and verified == "True"   # P3.1, S8.2, T3.2, and the later sections' lazy steps
 
 
 def test_the_package_api_is_unchanged() -> None:

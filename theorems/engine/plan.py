@@ -11,7 +11,7 @@ import torch
 from algorithms import ProtocolError
 from problems import FAMILIES, ORACLES
 from problems.oracles import noise_classes
-from theorems.engine import distribution_rounds
+from theorems.engine import distribution_rounds, online_rounds
 from theorems.engine.loading import parse_hyper
 from theorems.engine.profiles import Profile
 from theorems.engine.round_data import RoundKey
@@ -63,6 +63,8 @@ def combinations(spec: Spec, setting: Setting, families: Iterable[str] | None = 
     pairs (distributions are not problem families, so ``families`` does not restrict them)."""
     if setting.distribution:
         return distribution_rounds.combinations(spec.assumptions)
+    if setting.online is not None:
+        return online_rounds.combinations(setting)
     chosen = list(FAMILIES) if families is None else [f for f in FAMILIES if f in set(families)]
     return [(f, o) for f in chosen for o in ORACLES if admissible(spec, setting, f, o)]
 
@@ -85,6 +87,8 @@ def round_key(spec: Spec, setting: Setting, combo: tuple[str, str], seed: int, h
     algorithm override where the setting runs none."""
     family, oracle = combo
     stochastic = setting.pointwise or (setting.runs_algorithm and oracle != "exact")
+    if setting.online is not None:
+        stochastic = setting.stochastic
     runs = setting.runs_algorithm
     return RoundKey(spec.id, setting.name, family, oracle, seed, horizon, dim, profile.batch_size,
                     max(profile.replicas, setting.min_replicas) if stochastic else 1, device, algorithm if runs else None,
@@ -113,6 +117,8 @@ def hyper_expressions(spec: Spec, setting: Setting, key: RoundKey) -> dict[str, 
     if setting.pointwise or not key.hyper:
         return exprs
     allowed = set(S.CONSTANTS) | {"T", "t", "d"} | set(setting.free) | ({"B"} if setting.minibatch else set())
+    if setting.online is not None:
+        allowed = {"T", "t"} | set(setting.free) | set(S.ONLINE_HYPER)
     for name, text in key.hyper.items():
         if name not in exprs:
             raise ProtocolError(f"{spec.id} setting {setting.name!r} has no hyper-parameter {name!r}; "

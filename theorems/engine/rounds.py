@@ -17,7 +17,7 @@ import torch
 from problems import FAMILIES, ORACLES, BoundOracle, ProblemBatch
 from problems.distributions import DistributionBatch
 from problems.parametric import from_lists
-from theorems.engine import distribution_rounds
+from theorems.engine import distribution_rounds, online_rounds
 from theorems.engine.plan import claim_symbols, constants_used, deterministic, hyper_expressions, minibatch_size
 from theorems.engine.pointwise import pointwise_values
 from theorems.engine.round_data import RoundData, RoundKey
@@ -58,6 +58,9 @@ def build_round(spec: Spec, key: RoundKey, problem: ProblemBatch | None = None,
     if setting.distribution:
         batch, values = distribution_rounds.build(setting, key, setting.hyper)
         return _round_data(key, batch, values, 1, batch.atoms)
+    if setting.online is not None:
+        batch, values, replicas = online_rounds.build(setting, key, hyper_expressions(spec, setting, key))
+        return _round_data(key, batch, values, replicas, batch.w1)
     return run_round(sample_round(spec, key, problem), differentiable)
 
 
@@ -126,7 +129,7 @@ def build_shared_round(spec: Spec, key: RoundKey, claims: Iterable[Claim]) -> Ro
              "B": torch.tensor(float(minibatch_size(setting, key)), dtype=torch.float64)}
     if not any(condition_may_hold(c, known, torch.zeros(1, 1, 1, dtype=torch.float64)) for c in claims):
         return None
-    if setting.distribution:
+    if setting.distribution or setting.online is not None:
         return build_round(spec, key)
     sampled = sample_round(spec, key)
     if not any(condition_may_hold(c, sampled.values, sampled.like) for c in claims):

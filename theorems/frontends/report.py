@@ -209,6 +209,9 @@ def _setting_lines(result: CheckResult) -> list[dict[str, Any]]:
         if s.distribution:
             algorithm = "generated finite distributions (exact expectations)"
             draws = "T + 1 atoms per distribution"
+        if getattr(s, "online", None) is not None:
+            draws = (f"online losses <g_t, w> from the adversaries {', '.join(s.adversaries) or 'all but the stationary'}"
+                     f" on the {s.online} set; noise {', '.join(s.noise)}")
         elif result.algorithm and s.runs_algorithm:
             algorithm = f"{result.algorithm} (replacing {s.algorithm})"
         if getattr(s, "coupled", None) is not None:

@@ -19,6 +19,10 @@ import sympy as sp
 from theorems.language import symbols as S
 
 KINDS = ("sure", "expect")
+#: The noise names and feasible sets of online settings (theorems/engine/online_rounds.py,
+#: problems/projections.py).
+ONLINE_NOISE = ("exact", "gaussian", "resample")
+ONLINE_SETS = ("l2-ball", "linf-box", "free")
 POINTWISE = "pointwise"
 DISTRIBUTION = "distribution"
 
@@ -66,7 +70,12 @@ class Setting:
     size is a positive integer or a sympy expression of the horizon T (e.g. ``T``: B = T).
     ``coupled``: a second run to compare with (``Coupled``). ``min_replicas``: at least this many
     replicas per instance in every profile, for an expectation attained with equality (an identity
-    such as Proposition 7.1), whose estimates must be precise enough to sit near their bound."""
+    such as Proposition 7.1), whose estimates must be precise enough to sit near their bound.
+    ``online``: the feasible set of an online setting (``problems.projections.SETS``), whose losses
+    are an adversary's sequence (``adversaries``: when empty, every non-stationary one of
+    ``problems.online.ADVERSARIES``), whose ``noise`` is one of ``ONLINE_NOISE``
+    (theorems/engine/online_rounds.py) and whose w_1 is drawn in the set, or anywhere with
+    ``start_anywhere`` (for a statement that does not restrict it)."""
 
     name: str
     algorithm: str
@@ -76,6 +85,9 @@ class Setting:
     minibatch: tuple[int | sp.Expr, ...] = ()
     coupled: Coupled | None = None
     min_replicas: int = 1
+    online: str | None = None
+    adversaries: tuple[str, ...] = ()
+    start_anywhere: bool = False
 
     @property
     def pointwise(self) -> bool:
@@ -180,9 +192,13 @@ def _validate(spec: Spec) -> None:
                  "no oracles and no minibatch sizes")
         if not (isinstance(s.min_replicas, int) and not isinstance(s.min_replicas, bool) and s.min_replicas >= 1):
             fail(f"setting {s.name!r}: min_replicas must be a positive integer, got {s.min_replicas!r}")
+        if s.online is not None:
+            _validate_online(s, fail)
         allowed = set(S.CONSTANTS) | {"T", "d"} | set(s.free) | ({"B"} if s.minibatch else set())
         if s.distribution:
             allowed = {"T"} | set(s.free) | set(S.DISTRIBUTION_HYPER)
+        if s.online is not None:
+            allowed = {"T"} | set(s.free) | set(S.ONLINE_HYPER)
         for hname, expr in s.hyper.items():
             extra = {x.name for x in sp.sympify(expr).free_symbols} - allowed - {"t"}
             if extra:
@@ -209,6 +225,8 @@ def _validate(spec: Spec) -> None:
         vocabulary |= set(S.POINTWISE) if s.pointwise else set(S.TRACE)
         if s.distribution:
             vocabulary = {"T"} | set(s.free) | set(s.hyper) | set(S.DISTRIBUTION)
+        if s.online is not None:
+            vocabulary = {"T"} | set(s.free) | set(s.hyper) | set(S.ONLINE)
         vocabulary |= set(S.COUPLED) if s.coupled is not None else set()
         for label, expr in (("measured", c.measured), ("bound", c.bound), ("when", c.when)):
             if expr is None:
@@ -229,6 +247,17 @@ def _validate(spec: Spec) -> None:
                  "use kind 'sure'")
         if c.kind == "expect" and not s.stochastic:
             fail(f"claim {c.name!r} is an expectation but setting {s.name!r} has no stochastic oracle; use kind 'sure'")
+
+
+def _validate_online(s: Setting, fail) -> None:
+    """An online setting names one of ``ONLINE_SETS``, runs one algorithm, without minibatch sizes
+    or a coupled run, under one of the online noises; its adversaries are checked against the
+    registry (problems/online.py, which needs torch) when its rounds are planned."""
+    if s.online not in ONLINE_SETS:
+        fail(f"setting {s.name!r}: an online setting names a feasible set of {list(ONLINE_SETS)}, got {s.online!r}")
+    if not s.runs_algorithm or s.minibatch or s.coupled is not None or not set(s.noise) <= set(ONLINE_NOISE):
+        fail(f"setting {s.name!r}: an online setting runs one algorithm, without minibatch sizes or a coupled run, "
+             f"under noise {list(ONLINE_NOISE)}")
 
 
 def validate_names(spec: Spec) -> None:
@@ -255,7 +284,7 @@ def validate_names(spec: Spec) -> None:
         if s.coupled is not None and s.coupled.algorithm not in ALGORITHMS:
             fail(f"setting {s.name!r}: a coupled run needs a built-in coupled algorithm (one of {sorted(ALGORITHMS)}), "
                  f"got {s.coupled.algorithm!r}")
-        bad_noise = set(s.noise) - set(ORACLES)
+        bad_noise = set(s.noise) - set(ORACLES) - (set(ONLINE_NOISE) if s.online is not None else set())
         if bad_noise:
             fail(f"setting {s.name!r} names unknown oracles {sorted(bad_noise)}; use {sorted(ORACLES)}")
 

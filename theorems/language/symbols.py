@@ -163,3 +163,32 @@ env_grad_diff = sp.Symbol("env_grad_diff", nonnegative=True)
 POINTWISE.update({s.name: s for s in (grad_diff_sq, hess_v_sq, hess_power_sq, curv_v, rho, env_w_lo, env_w_hi,
                                       env_wv_lo, env_wv_hi, env_wmv_lo, env_wmv_hi, env_grad_diff,
                                       env_certified)})
+
+# Online quantities (settings with ``online``, theorems/engine/online_rounds.py): an adversary's
+# sequence g_1..g_T (a_t its mean when the setting adds noise) against the learner's w_1..w_T,
+# and a comparator u (the worst point of the feasible set for the sequence).
+sum_gw = sp.Symbol("sum_gw", real=True)                    # sum_t <g_t, w_t>
+sum_gu = sp.Symbol("sum_gu", real=True)                    # <sum_t g_t, u>; the regret is sum_gw - sum_gu
+sum_aw = sp.Symbol("sum_aw", real=True)                    # sum_t <a_t, w_t>
+sum_au = sp.Symbol("sum_au", real=True)                    # <sum_t a_t, u_a>, u_a worst for the mean sequence
+sum_g_sq = sp.Symbol("sum_g_sq", nonnegative=True)         # sum_t ||g_t||^2
+sum_coord_root = sp.Symbol("sum_coord_root", nonnegative=True)  # sum_i sqrt(sum_t g_t[i]^2)
+g_max = sp.Symbol("g_max", nonnegative=True)               # max_t ||g_t||_inf
+dist_u_sq = sp.Symbol("dist_u_sq", nonnegative=True)       # ||u - w_1||^2
+D_2 = sp.Symbol("D_2", positive=True)                      # l2 radius of the feasible set
+D_inf = sp.Symbol("D_inf", positive=True)                  # l_inf radius of the feasible set
+dim = sp.Symbol("d", positive=True, integer=True)          # the dimension d (as main names it)
+drift = sp.Symbol("drift", real=True)                      # mean_i (w_{T+1} - w_1)[i]
+# Per step t (one comparison each): the first coordinate of an algorithm's bias-corrected estimates (Adam's).
+mhat_t = sp.Symbol("mhat_t", real=True)                    # m_hat_t[1]
+vhat_t = sp.Symbol("vhat_t", nonnegative=True)             # v_hat_t[1]
+# Exact moments of a stationary adversary's i.i.d. gradient coordinates (problems/online.py).
+g_mean = sp.Symbol("g_mean", real=True)                    # E g
+g_var = sp.Symbol("g_var", nonnegative=True)               # Var g
+g_sq_mean = sp.Symbol("g_sq_mean", nonnegative=True)       # E g^2
+sign_mean = sp.Symbol("sign_mean", real=True)              # E sign(g)
+ONLINE = {s.name: s for s in (sum_gw, sum_gu, sum_aw, sum_au, sum_g_sq, sum_coord_root, g_max, dist_u_sq, D_2,
+                              D_inf, dim, drift, mhat_t, vhat_t, g_mean, g_var, g_sq_mean, sign_mean, t)}
+#: The online symbols a hyper-parameter may use (known before the run).
+ONLINE_HYPER = {s.name: s for s in (D_2, D_inf, dim)}
+PER_STEP.update({s.name: s for s in (mhat_t, vhat_t)})
