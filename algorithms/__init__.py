@@ -31,3 +31,5 @@ __all__ = [
     "TorchMomentum", "TorchOptimizer", "Trace",
     "FIELDS", "as_schedule", "run", "run_in_chunks", "scale_for_batch_size", "torch_optimizer",
 ]
+from algorithms.accelerated import ACCELERATED  # noqa: E402  (sections 14, 15, 22)
+ALGORITHMS.update(ACCELERATED)
