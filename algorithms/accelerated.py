@@ -26,6 +26,7 @@ import functools
 import math
 from typing import Any, Callable
 
+import sympy as sp
 import torch
 
 from algorithms.protocol import HyperParameter, Oracle, as_schedule
@@ -62,6 +63,48 @@ def algorithm11_beta(t: int) -> float:
         return 0.0
     a = alpha_sequence(max(t, 1 << (t - 1).bit_length()))
     return a[t - 2] ** 2 / (a[t] * a[t - 1])
+
+
+def _at(t: Any, table: Callable[[int], tuple[float, ...]]) -> Any:
+    """table(n)[t] for an integer-valued t: a tensor (any shape, indexed elementwise) or a number."""
+    if isinstance(t, Tensor):
+        index = t.round().long()
+        n = int(index.max()) if index.numel() else 0
+        return torch.tensor(table(n), dtype=t.dtype, device=t.device)[index]
+    n = int(round(float(t)))
+    return table(n)[n]
+
+
+class _Sequence(sp.Function):
+    """A sequence of Algorithm 11 as a sympy function of an integer t >= 0 that evaluates on tensors
+    (``lambdify`` with the torch printer calls ``_imp_``), so claims about it (P15.3, T15.2) are
+    written as in the notes."""
+
+    nargs = 1
+    symbol = ""
+
+    def _torchcode(self, printer: Any) -> str:
+        return f"{type(self).__name__}({printer._print(self.args[0])})"
+
+    _pythoncode = _numpycode = _torchcode
+
+    def _latex(self, printer: Any, exp: str | None = None) -> str:
+        base = f"{self.symbol}_{{{printer._print(self.args[0])}}}"
+        return base if exp is None else f"\\left({base}\\right)^{{{exp}}}"
+
+
+class alpha_t(_Sequence):  # noqa: N801  (named as printed in a bound)
+    """alpha_t of Algorithm 11."""
+
+    symbol = r"\alpha"
+    _imp_ = staticmethod(lambda t: _at(t, alpha_sequence))
+
+
+class S_alpha(_Sequence):  # noqa: N801
+    """S_t = sum_{i=1}^t alpha_i of Algorithm 11."""
+
+    symbol = r"S^{\alpha}"
+    _imp_ = staticmethod(lambda t: _at(t, alpha_sums))
 
 
 class Momentum:
