@@ -1,0 +1,53 @@
+"""Section 14: momentum as an integrator (Algorithm 10, A10): the Euler step and the two-step
+(look-ahead) integrator. The catalog checks the notes' first behaviour on every smooth family,
+'with beta = 0, the update is identical to regular gradient descent', for both integrators and for
+equations (5)-(6) as printed (an erratum: with w_{t+1} = w_t - v_t they climb the gradient). The
+eigenvalue picture on quadratics (no friction: zero progress; friction: convergence; the
+look-ahead's extra damping) is computed exactly in tests/test_accelerated_specs.py from the
+algorithms' own steps."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import sympy as sp
+
+from theorems.language.spec import Claim, Coupled, Setting, Source, Spec
+from theorems.language.symbols import H, T, c, coupled_dist, coupled_scale, eta
+
+_EQUAL = coupled_dist + coupled_scale
+
+
+def _against_gd(name: str, algorithm: str) -> Setting:
+    """``algorithm`` with beta = 0 and eta = c/H (c in [0.01, 1]), next to gradient descent with the same eta."""
+    return Setting(name, algorithm, hyper={"eta": c / H, "beta": sp.Integer(0)}, free={"c": (0.01, 1.0)},
+                   coupled=Coupled("GD", hyper={"eta": eta}, horizon=T))
+
+
+A10 = Spec(
+    id="A10",
+    title="Gradient descent with momentum: the Euler and the two-step (look-ahead) integrators",
+    source=Source(section="14", line=2003),
+    statement=("v_t = beta v_{t-1} - eta grad L(w_t), w_{t+1} = w_t - v_t (5)-(6); the two-step integrator evaluates "
+               "the gradient at w_{t+1/2} = w_t - beta v_{t-1}. 'beta = 0 corresponds to infinite friction ... with "
+               "beta = 0, the update is identical to regular gradient descent. beta = 1 corresponds to zero friction' "
+               "(the ball 'will happily roll uphill exactly as far as it has rolled downhill and make zero progress'). "
+               "Section 15 derives the two-step form with w_{t+1} = w_t + v_t and the look-ahead w_t + beta v_{t-1}; "
+               "the corrected integrators use those signs (algorithms/accelerated.py)."),
+    assumptions=frozenset({"smooth"}),
+    settings=(_against_gd("euler", "Momentum-Euler"), _against_gd("two-step", "Momentum-two-step"),
+              _against_gd("euler-as-printed", "Momentum-Euler-as-printed")),
+    claims=(
+        Claim("euler-beta-0-is-gd", "sure", _EQUAL, coupled_scale, "euler",
+              "the Euler integrator (signs corrected) with beta = 0 takes gradient descent's iterates"),
+        Claim("two-step-beta-0-is-gd", "sure", _EQUAL, coupled_scale, "two-step",
+              "the two-step integrator (signs corrected) with beta = 0 takes gradient descent's iterates"),
+        Claim("as-printed-beta-0-is-gd", "sure", _EQUAL, coupled_scale, "euler-as-printed",
+              "equations (5)-(6) as printed with beta = 0 take gradient descent's iterates",
+              erratum=("with beta = 0, (5)-(6) give w_{t+1} = w_t - v_t = w_t + eta grad L(w_t): gradient ascent, not "
+                       "descent; the velocity must enter as w_{t+1} = w_t + v_t (as Section 15 derives), and the "
+                       "equation of motion as dv/dt = -(1 - beta) v - eta grad L(w)"),
+              corrected_by="euler-beta-0-is-gd", witness=str(Path(__file__).parent / "errata" / "A10-as-printed.json")),
+    ),
+)
+
+SPECS = (A10,)
