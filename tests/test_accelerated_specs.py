@@ -44,16 +44,17 @@ def violated(spec_id: str, claim, family: str, horizon: int, dim: int = 2, round
 
 #: (result, claim, family, T, the too-small bound as a function of the claim's bound)
 TOO_SMALL = [
-    ("T13.1", "convex-form", "quadratic-sc", 16, lambda b: 0.9 * b),
+    ("T13.1", "convex-form", "huber", 16, lambda b: 0.85 * b),  # quadratics reach only 1/2: L - L* = <g, w - w*>/2
     ("P15.3", "lower", "quadratic-sc", 64, lambda b: 0.4 * b),  # S_64 = 0.272 * 64^2 and 0.4 * 0.272 < 1/9
     ("P15.3", "upper", "quadratic-sc", 4, lambda b: 0.99 * b),  # S_1 = 1 = 1^2
     ("P15.3", "alpha-squared-equals-sum", "quadratic-sc", 4, lambda b: (1 - 1e-6) * b),
     ("P15.3", "sum-at-most-alpha-squared", "quadratic-sc", 4, lambda b: (1 - 1e-6) * b),
-    ("T15.2", "last-iterate", "quadratic-convex", 16, lambda b: b / 4),
-    ("T15.2", "proof-bound", "quadratic-convex", 16, lambda b: 0.7 * b),
-    ("T15.2", "last-iterate-eta-1/H", "quadratic-convex", 16, lambda b: b / 4),
-    ("T22.3", "method-guarantee", "quadratic-sc", 16, lambda b: 0.8 * b),
-    ("T22.3", "suboptimality-eps", "quadratic-sc", 16, lambda b: b / 4),
+    # the Huber family (nearly linear far from w*) is where Algorithm 11 comes closest to its bounds
+    ("T15.2", "last-iterate", "huber", 16, lambda b: b / 4),
+    ("T15.2", "proof-bound", "huber", 16, lambda b: 0.7 * b),
+    ("T15.2", "last-iterate-eta-1/H", "huber", 16, lambda b: b / 4),
+    ("T22.3", "method-guarantee", "log-cosh-l2", 16, lambda b: 0.8 * b),
+    ("T22.3", "suboptimality-eps", "log-cosh-l2", 16, lambda b: b / 4),
     ("T22.3", "gradient-eps", "quadratic-sc", 16, lambda b: 0.9 * b),
     # the identities: a gap of one part in a million next to the iterates' scale is found
     ("S15.1", "momentum-form", "quadratic-sc", 4, lambda b: b - 1e-6 * coupled_scale),
@@ -62,13 +63,18 @@ TOO_SMALL = [
 ]
 
 
+#: claims whose tightest instances are one-dimensional (a single Huber or log-cosh direction)
+ONE_DIMENSIONAL = {("T15.2", "proof-bound"), ("T22.3", "suboptimality-eps")}
+
+
 @pytest.mark.parametrize("spec_id, name, family, horizon, shrink", TOO_SMALL, ids=[f"{s}:{n}" for s, n, *_ in TOO_SMALL])
 def test_claim_holds_but_fails_with_a_smaller_bound(spec_id, name, family, horizon, shrink) -> None:
     claim = CATALOG[spec_id].claim(name)
-    assert not violated(spec_id, claim, family, horizon)
+    dim = 1 if (spec_id, name) in ONE_DIMENSIONAL else 2
+    assert not violated(spec_id, claim, family, horizon, dim)
     smaller = dataclasses.replace(claim, bound=shrink(claim.bound))
     assert sp.simplify(smaller.bound - claim.bound) != 0
-    assert violated(spec_id, smaller, family, horizon)
+    assert violated(spec_id, smaller, family, horizon, dim)
 
 
 def test_every_claim_is_covered() -> None:
@@ -120,14 +126,15 @@ BOUNDS = [(s, n) for s, n in CLAIMS if not CATALOG[s].claim(n).bound.has(coupled
 
 @pytest.mark.parametrize("spec_id, name", BOUNDS, ids=[f"{s}:{n}" for s, n in BOUNDS])
 def test_bounds_are_finite_and_positive_at_T_equal_1_and_extreme_constants(spec_id: str, name: str) -> None:
-    """T = t = 1 and constants from 1e-6 to 1e6: every bound is a finite positive number (L1 = L* + H D^2/2)."""
+    """T = t = 1 and constants from 1e-6 to 1e6: every bound is a finite number >= 0, positive unless
+    mu = H, where T22.3's method lands on w* in one step and its guarantee is 0 (L1 = L* + H D^2/2)."""
     spec = CATALOG[spec_id]
     claim = spec.claim(name)
     bound = claim.bound.xreplace({eta: spec.setting(claim.setting).hyper.get("eta", eta)})
     for h, m, d, cc in [(1, 0.5, 1, 1), (1e6, 1e-6, 1e-6, 0.01), (1e-6, 1e-6, 1e6, 4), (1e6, 1e6, 1e3, 1)]:
         values = {H: h, mu: m, D: d, c: cc, T: 1, t: 1, Lstar: 0, L1: h * d ** 2 / 2, sum_grad_sq: h ** 2 * d ** 2}
         value = float(sp.N(bound.subs(values)))
-        assert 0 < value < math.inf, (h, m, d, cc, value)
+        assert 0 <= value < math.inf and (value > 0 or h == m), (h, m, d, cc, value)
 
 
 def test_proposition_15_3_bounds_and_alpha_squared_on_long_horizons() -> None:
@@ -189,9 +196,9 @@ def test_a10_characteristic_polynomials() -> None:
     two = _iteration_matrix("two-step").charpoly(z).as_expr()
     assert sp.expand(euler - (z ** 2 - (1 + _b - _h) * z + _b)) == 0
     assert sp.expand(two - (z ** 2 - (1 + _b) * (1 - _h) * z + _b * (1 - _h))) == 0
-    assert sp.factor(euler.subs(_b, 0)) == z * (z - 1 + _h)
+    assert sp.expand(euler.subs(_b, 0) - z * (z - 1 + _h)) == 0
     printed = _iteration_matrix("euler", "as-printed").charpoly(z).as_expr()
-    assert sp.factor(printed.subs(_b, 0)) == z * (z - 1 - _h)
+    assert sp.expand(printed.subs(_b, 0) - z * (z - 1 - _h)) == 0
 
 
 def test_a10_no_friction_makes_zero_progress_and_the_look_ahead_damps() -> None:
