@@ -12,9 +12,11 @@ from pathlib import Path
 import sympy as sp
 
 from theorems.language.spec import Claim, Coupled, Setting, Source, Spec
-from theorems.language.symbols import H, T, c, coupled_dist, coupled_scale, eta
+from theorems.language.symbols import H, J, L1, L_next, L_t, Lstar, T, c, coupled_dist, coupled_scale, eta, last_subopt, mu
 
 _EQUAL = coupled_dist + coupled_scale
+_QUADRATIC = J <= 0  # a certified J = 0: the Hessian is constant
+_GAP_1 = L1 - Lstar
 
 
 def _against_gd(name: str, algorithm: str) -> Setting:
@@ -33,9 +35,11 @@ A10 = Spec(
                "(the ball 'will happily roll uphill exactly as far as it has rolled downhill and make zero progress'). "
                "Section 15 derives the two-step form with w_{t+1} = w_t + v_t and the look-ahead w_t + beta v_{t-1}; "
                "the corrected integrators use those signs (algorithms/accelerated.py)."),
-    assumptions=frozenset({"smooth"}),
+    assumptions=frozenset({"smooth"}),  # the no-friction claims need J and L*: they run on families of class so, lb
     settings=(_against_gd("euler", "Momentum-Euler"), _against_gd("two-step", "Momentum-two-step"),
-              _against_gd("euler-as-printed", "Momentum-Euler-as-printed")),
+              _against_gd("euler-as-printed", "Momentum-Euler-as-printed"),
+              Setting("no-friction-euler", "Momentum-Euler", hyper={"eta": 1 / H, "beta": sp.Integer(1)}),
+              Setting("no-friction-two-step", "Momentum-two-step", hyper={"eta": 1 / H, "beta": sp.Integer(1)})),
     claims=(
         Claim("euler-beta-0-is-gd", "sure", _EQUAL, coupled_scale, "euler",
               "the Euler integrator (signs corrected) with beta = 0 takes gradient descent's iterates"),
@@ -47,6 +51,17 @@ A10 = Spec(
                        "descent; the velocity must enter as w_{t+1} = w_t + v_t (as Section 15 derives), and the "
                        "equation of motion as dv/dt = -(1 - beta) v - eta grad L(w)"),
               corrected_by="euler-beta-0-is-gd", witness=str(Path(__file__).parent / "errata" / "A10-as-printed.json")),
+        Claim("no-friction-euler-keeps-moving", "sure", 2 * mu / (4 * H - mu) * _GAP_1,
+              (L_t - Lstar) + (L_next - Lstar), "no-friction-euler",
+              "quadratics, beta = 1, eta = 1/H, Euler: (L(w_t) - L*) + (L(w_{t+1}) - L*) >= 2 mu/(4H - mu) (L(w_1) - L*)",
+              when=_QUADRATIC),
+        Claim("no-friction-euler-stays-bounded", "sure", (L_t - Lstar) + (L_next - Lstar), 2 * _GAP_1,
+              "no-friction-euler",
+              "quadratics, beta = 1, eta = 1/H, Euler: (L(w_t) - L*) + (L(w_{t+1}) - L*) <= 2 (L(w_1) - L*)",
+              when=_QUADRATIC),
+        Claim("no-friction-two-step-converges", "sure", last_subopt, (1 - mu / H) ** T * _GAP_1, "no-friction-two-step",
+              "quadratics, beta = 1, eta = 1/H, two-step: L(w_{T+1}) - L* <= (1 - mu/H)^T (L(w_1) - L*)",
+              when=_QUADRATIC),
     ),
 )
 
