@@ -95,7 +95,7 @@ def test_algorithm11_is_its_momentum_form(seed: int, d: int, c: float) -> None:
 
 
 @settings(max_examples=8, deadline=None)
-@given(seed=st.integers(0, 2 ** 31), d=st.integers(1, 5), beta=st.floats(0.01, 0.99))  # torch refuses nesterov with momentum 0
+@given(seed=st.integers(0, 2 ** 31), d=st.integers(1, 5), beta=st.floats(0.01, 0.99))  # nesterov needs momentum > 0
 def test_torch_heavy_ball_is_euler_and_nesterov_is_two_step(seed: int, d: int, beta: float) -> None:
     """torch.optim.SGD(momentum=beta) keeps b_t = beta b_{t-1} + g_t and steps -eta b_t: Euler with
     v = -eta b. With nesterov=True it steps -eta (g_t + beta b_t) from p_t, which is the two-step

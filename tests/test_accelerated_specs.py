@@ -13,7 +13,7 @@ import pytest
 import sympy as sp
 import torch
 
-from algorithms import GD, run
+from algorithms import GD
 from algorithms.accelerated import Momentum, S_alpha, algorithm11_beta, alpha_t
 from problems import FAMILIES, Exact
 from theorems.catalog import CATALOG
@@ -71,7 +71,8 @@ TOO_SMALL = [
 ONE_DIMENSIONAL = {("T15.2", "proof-bound"), ("T22.3", "suboptimality-eps")}
 
 
-@pytest.mark.parametrize("spec_id, name, family, horizon, shrink", TOO_SMALL, ids=[f"{s}:{n}" for s, n, *_ in TOO_SMALL])
+@pytest.mark.parametrize("spec_id, name, family, horizon, shrink", TOO_SMALL,
+                         ids=[f"{s}:{n}" for s, n, *_ in TOO_SMALL])
 def test_claim_holds_but_fails_with_a_smaller_bound(spec_id, name, family, horizon, shrink) -> None:
     claim = CATALOG[spec_id].claim(name)
     dim = 1 if (spec_id, name) in ONE_DIMENSIONAL else 2
@@ -101,7 +102,8 @@ def test_the_identities_fail_for_a_different_algorithm() -> None:
 # distances by k, divides H and mu by k^2 and squared gradients by k^2, and multiplies step sizes by k^2.
 _k = sp.Symbol("k", positive=True)
 LOSS = {H: _k * H, mu: _k * mu, sum_subopt: _k * sum_subopt, last_subopt: _k * last_subopt, L_next: _k * L_next,
-        L_t: _k * L_t, Lstar: _k * Lstar, L1: _k * L1, sum_grad_sq: _k ** 2 * sum_grad_sq, grad_sq_t: _k ** 2 * grad_sq_t, eta: eta / _k}
+        L_t: _k * L_t, Lstar: _k * Lstar, L1: _k * L1, sum_grad_sq: _k ** 2 * sum_grad_sq,
+        grad_sq_t: _k ** 2 * grad_sq_t, eta: eta / _k}
 SPACE = {D: _k * D, H: H / _k ** 2, mu: mu / _k ** 2, sum_grad_sq: sum_grad_sq / _k ** 2,
          grad_sq_t: grad_sq_t / _k ** 2, eta: eta * _k ** 2, coupled_dist: _k * coupled_dist,
          coupled_scale: _k * coupled_scale}

@@ -12,7 +12,8 @@ from pathlib import Path
 import sympy as sp
 
 from theorems.language.spec import Claim, Coupled, Setting, Source, Spec
-from theorems.language.symbols import H, J, L1, L_next, L_t, Lstar, T, c, coupled_dist, coupled_scale, eta, last_subopt, mu
+from theorems.language.symbols import (H, J, L1, L_next, L_t, Lstar, T, c, coupled_dist, coupled_scale, eta,
+                                       last_subopt, mu)
 
 _EQUAL = coupled_dist + coupled_scale
 _QUADRATIC = J <= 0  # a certified J = 0: the Hessian is constant
@@ -53,7 +54,8 @@ A10 = Spec(
               corrected_by="euler-beta-0-is-gd", witness=str(Path(__file__).parent / "errata" / "A10-as-printed.json")),
         Claim("no-friction-euler-keeps-moving", "sure", 2 * mu / (4 * H - mu) * _GAP_1,
               (L_t - Lstar) + (L_next - Lstar), "no-friction-euler",
-              "quadratics, beta = 1, eta = 1/H, Euler: (L(w_t) - L*) + (L(w_{t+1}) - L*) >= 2 mu/(4H - mu) (L(w_1) - L*)",
+              "quadratics, beta = 1, eta = 1/H, Euler: (L(w_t) - L*) + (L(w_{t+1}) - L*) >= "
+              "2 mu/(4H - mu) (L(w_1) - L*)",
               when=_QUADRATIC),
         Claim("no-friction-euler-stays-bounded", "sure", (L_t - Lstar) + (L_next - Lstar), 2 * _GAP_1,
               "no-friction-euler",

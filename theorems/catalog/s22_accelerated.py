@@ -36,9 +36,9 @@ T22_3 = Spec(
     id="T22.3",
     title="Accelerated gradient descent on strongly convex smooth losses reaches gradient norm eps",
     source=Source(section="22", line=3218),
-    statement=("Run the accelerated gradient descent for strongly-convex functions for N = log(H^2 ||w* - w1||^2/eps^2) "
-               "/ (C sqrt(mu/H)) iterations starting at the origin. Then the output w_hat satisfies L(w_hat) - L(w*) "
-               "<= eps^2/(2H) [and] ||grad L(w_hat)|| <= eps (the printed line runs the two together). Encoded with "
+    statement=("Run the accelerated gradient descent for strongly-convex functions for "
+               "N = log(H^2 ||w* - w1||^2/eps^2) / (C sqrt(mu/H)) iterations starting at the origin. Then the output "
+               "w_hat satisfies L(w_hat) - L(w*) <= eps^2/(2H) [and] ||grad L(w_hat)|| <= eps (the printed line runs the two together). Encoded with "
                "the method and the constant C = 1/2 of the module docstring, from any w1 (D = ||w* - w1||; the proof "
                "writes ||w*||^2, the same when w1 = 0), at every N = t of a run."),
     assumptions=frozenset({"sc", "smooth", "minimizer"}),
@@ -49,8 +49,8 @@ T22_3 = Spec(
               "nesterov-constant-step",
               "the method's own guarantee: L(w_{t+1}) - L* <= (1 - sqrt(mu/H))^t (L(w_1) - L* + mu D^2/2)"),
         Claim("suboptimality-eps", "sure", L_next - Lstar, _eps_sq(t) / (2 * H), "nesterov-constant-step",
-              "after N = t iterations, L(w_{N+1}) - L* <= eps^2/(2H) with eps^2 = H^2 D^2 exp(-C sqrt(mu/H) N) (this is "
-              "also the homework's rate exp(-C sqrt(mu/H) t) H D^2/2 with C = 1/2)"),
+              "after N = t iterations, L(w_{N+1}) - L* <= eps^2/(2H) with eps^2 = H^2 D^2 exp(-C sqrt(mu/H) N) "
+              "(this is also the homework's rate exp(-C sqrt(mu/H) t) H D^2/2 with C = 1/2)"),
         Claim("gradient-eps", "sure", grad_sq_t, _eps_sq(t - 1), "nesterov-constant-step",
               "after N = t - 1 iterations, ||grad L(w_{N+1})||^2 <= eps^2 = H^2 D^2 exp(-C sqrt(mu/H) N)"),
     ),
