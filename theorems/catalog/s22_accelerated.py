@@ -38,9 +38,9 @@ T22_3 = Spec(
     source=Source(section="22", line=3218),
     statement=("Run the accelerated gradient descent for strongly-convex functions for "
                "N = log(H^2 ||w* - w1||^2/eps^2) / (C sqrt(mu/H)) iterations starting at the origin. Then the output "
-               "w_hat satisfies L(w_hat) - L(w*) <= eps^2/(2H) [and] ||grad L(w_hat)|| <= eps (the printed line runs the two together). Encoded with "
-               "the method and the constant C = 1/2 of the module docstring, from any w1 (D = ||w* - w1||; the proof "
-               "writes ||w*||^2, the same when w1 = 0), at every N = t of a run."),
+               "w_hat satisfies L(w_hat) - L(w*) <= eps^2/(2H) [and] ||grad L(w_hat)|| <= eps (the printed line runs "
+               "the two together). Encoded with the method and the constant C = 1/2 of the module docstring, from any "
+               "w1 (D = ||w* - w1||; the proof writes ||w*||^2, the same when w1 = 0), at every N = t of a run."),
     assumptions=frozenset({"sc", "smooth", "minimizer"}),
     settings=(Setting("nesterov-constant-step", "AGD-strongly-convex",
                       hyper={"eta": 1 / H, "beta": (sp.sqrt(H) - sp.sqrt(mu)) / (sp.sqrt(H) + sp.sqrt(mu))}),),
