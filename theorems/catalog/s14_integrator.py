@@ -13,7 +13,7 @@ Hessian eigenvalue lambda and e_t the component of w_t - w* along its eigenvecto
   t: the ball neither settles nor escapes ('zero progress').
 - two-step: e_{t+1} = (1 - h)(2 e_t - e_{t-1}) has the roots sqrt(1 - h) e^{+-i theta}, cos theta =
   sqrt(1 - h), and e_1, e_2 = (1 - h) e_1 give e_{T+1} = (1 - h)^(T/2) cos(T theta) e_1, so
-  L(w_{T+1}) - L* <= (1 - mu/H)^T (L(w_1) - L*): the look-ahead alone damps the motion.
+  L(w_{t+1}) - L* <= (1 - mu/H)^t (L(w_1) - L*) at every t: the look-ahead alone damps the motion.
 """
 from __future__ import annotations
 
@@ -22,8 +22,7 @@ from pathlib import Path
 import sympy as sp
 
 from theorems.language.spec import Claim, Coupled, Setting, Source, Spec
-from theorems.language.symbols import (H, J, L1, L_next, L_t, Lstar, T, c, coupled_dist, coupled_scale, eta,
-                                       last_subopt, mu)
+from theorems.language.symbols import H, J, L1, L_next, L_t, Lstar, T, c, coupled_dist, coupled_scale, eta, mu, t
 
 _EQUAL = coupled_dist + coupled_scale
 _QUADRATIC = J <= 0  # a certified J = 0: the Hessian is constant
@@ -71,8 +70,9 @@ A10 = Spec(
               "no-friction-euler",
               "quadratics, beta = 1, eta = 1/H, Euler: (L(w_t) - L*) + (L(w_{t+1}) - L*) <= 2 (L(w_1) - L*)",
               when=_QUADRATIC),
-        Claim("no-friction-two-step-converges", "sure", last_subopt, (1 - mu / H) ** T * _GAP_1, "no-friction-two-step",
-              "quadratics, beta = 1, eta = 1/H, two-step: L(w_{T+1}) - L* <= (1 - mu/H)^T (L(w_1) - L*)",
+        Claim("no-friction-two-step-converges", "sure", L_next - Lstar, (1 - mu / H) ** t * _GAP_1,
+              "no-friction-two-step",
+              "quadratics, beta = 1, eta = 1/H, two-step: L(w_{t+1}) - L* <= (1 - mu/H)^t (L(w_1) - L*) at every t",
               when=_QUADRATIC),
     ),
 )
