@@ -52,7 +52,7 @@ TOO_SMALL = [
     # the Huber family (nearly linear far from w*) is where Algorithm 11 comes closest to its bounds
     ("T15.2", "last-iterate", "huber", 16, lambda b: b / 4),
     ("T15.2", "proof-bound", "huber", 16, lambda b: 0.7 * b),
-    ("T15.2", "last-iterate-eta-1/H", "huber", 16, lambda b: b / 4),
+    ("T15.2", "last-iterate-eta-one-over-H", "huber", 16, lambda b: b / 4),
     ("T22.3", "method-guarantee", "log-cosh-l2", 16, lambda b: 0.8 * b),
     ("T22.3", "suboptimality-eps", "log-cosh-l2", 16, lambda b: b / 4),
     ("T22.3", "gradient-eps", "quadratic-sc", 16, lambda b: 0.9 * b),

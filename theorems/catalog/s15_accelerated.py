@@ -122,7 +122,7 @@ T15_2 = Spec(
               "L(w_{T+1}) - L(w*) <= 9 ||w* - w_1||^2/(2 T^2 eta) for eta <= 1/H"),
         Claim("proof-bound", "sure", last_subopt, D ** 2 / (2 * eta * S_alpha(T)), "eta-at-most-1/H",
               "L(w_{T+1}) - L(w*) <= ||w* - w_1||^2/(2 eta sum_{t<=T} alpha_t) (the proof's inequality)"),
-        Claim("last-iterate-eta-1/H", "sure", last_subopt, 9 * H * D ** 2 / (2 * T ** 2), "eta-1/H",
+        Claim("last-iterate-eta-one-over-H", "sure", last_subopt, 9 * H * D ** 2 / (2 * T ** 2), "eta-1/H",
               "with eta = 1/H: L(w_{T+1}) - L(w*) <= 9 H ||w* - w_1||^2/(2 T^2)"),
     ),
     proof_steps=(
