@@ -131,6 +131,7 @@ def test_beta_zero_is_gradient_descent_and_the_printed_signs_ascend() -> None:
 def test_strongly_convex_method_meets_nesterovs_guarantee() -> None:
     """Section 22: on mu-strongly convex quadratics L(w_{t+1}) - L* <= (1 - sqrt(mu/H))^t (L(w_1) - L* + mu D^2/2),
     every t <= 200, with the momentum (sqrt(H) - sqrt(mu))/(sqrt(H) + sqrt(mu))."""
+    assert float(strongly_convex_beta(4.0, 1.0)) == pytest.approx(1 / 3, rel=1e-15)  # (2 - 1)/(2 + 1)
     p, oracle = quadratic(11, 6, B=32)
     H, mu = p.constants["H"], p.constants["mu"]
     algorithm = strongly_convex_agd(eta=1 / H[:, None, None], beta=strongly_convex_beta(H, mu)[:, None, None])
