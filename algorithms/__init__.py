@@ -36,3 +36,5 @@ __all__ = [
     "FIELDS", "as_schedule", "run", "run_in_chunks", "scale_for_batch_size", "torch_optimizer",
 ]
 from algorithms.adam import REGISTERED as _ONLINE_ADAPTIVE; ALGORITHMS.update(_ONLINE_ADAPTIVE)  # noqa: E402,E702
+from algorithms.accelerated import ACCELERATED  # noqa: E402  (sections 14, 15, 22)
+ALGORITHMS.update(ACCELERATED)

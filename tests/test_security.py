@@ -125,3 +125,20 @@ def test_a_nan_bound_is_violated_in_check_and_in_replay(tmp_path) -> None:
     assert result.verdict == "violated" and math.isnan(result.violation.bound)
     again = replay(load_counterexample(result.counterexample), spec)
     assert again.violated and math.isnan(again.bound)
+
+
+def test_a_claim_name_with_a_slash_still_gives_one_counterexample_file(tmp_path) -> None:
+    """T20.3's claim 'mean-grad-sq-eta-alpha/(8H)': the file name is made of safe characters, so a
+    violation of such a claim is written (it crashed with FileNotFoundError) inside the folder."""
+    import dataclasses
+
+    import sympy as sp
+
+    from theorems.catalog import CATALOG
+    from theorems.engine.checker import check
+    spec = CATALOG["T5.8"]
+    claim = dataclasses.replace(spec.claim("sum-grad-sq"), name="sum/(grad) sq", bound=sp.Integer(0))
+    result = check(dataclasses.replace(spec, claims=(claim,)), families=["quadratic-sc"], counterexample_dir=tmp_path)
+    assert result.claims[0].verdict == "violated"
+    written = list(tmp_path.iterdir())
+    assert len(written) == 1 and written[0].name.startswith("T5.8-sum__grad__sq-") and written[0].is_file()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,8 @@ def write_counterexample(spec: Spec, claim: Claim, evidence: Evidence, profile: 
     }
     path = Path(directory)
     path.mkdir(parents=True, exist_ok=True)
-    name = f"{spec.id}-{claim.name}-{key.family}-{key.oracle}-{key.seed}-{evidence.instance}.json"
+    stem = f"{spec.id}-{claim.name}-{key.family}-{key.oracle}-{key.seed}-{evidence.instance}"
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", stem) + ".json"  # a claim name may hold '/' or '('
     target = path / name
     target.write_text(json.dumps(document, indent=1))
     return target

@@ -89,7 +89,7 @@ _PENDING = {
     ("T13.1", "convex-form"): _T131,
     ("T15.2", "last-iterate"): _T152,
     ("T15.2", "proof-bound"): _T152,
-    ("T15.2", "last-iterate-eta-1/H"): _T152,
+    ("T15.2", "last-iterate-eta-one-over-H"): _T152,
     ("T22.3", "suboptimality-eps"): Formulation(
         _AGD_SC, _t, lambda v: v["H"] * v["D"] ** 2 * pep.agd_strongly_convex(_t(v), _kappa(v), "value")),
     ("T22.3", "method-guarantee"): Formulation(

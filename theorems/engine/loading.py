@@ -88,10 +88,18 @@ def parse_assignments(items: Iterable[str], what: str) -> dict[str, str]:
     return out
 
 
+#: Spellings of booleans and None on a command line (``--option nesterov=true``), case-insensitive.
+_WORDS = {"true": True, "false": False, "none": None}
+
+
 def parse_options(items: Iterable[str]) -> dict[str, Any]:
-    """``--option momentum=0.9 --option betas=(0.9,0.99)``: Python literals (strings otherwise)."""
+    """``--option momentum=0.9 --option betas=(0.9,0.99) --option nesterov=true``: Python literals,
+    true/false/none in any case, strings otherwise (a string "false" would be truthy)."""
     options: dict[str, Any] = {}
     for name, text in parse_assignments(items, "--option").items():
+        if text.lower() in _WORDS:
+            options[name] = _WORDS[text.lower()]
+            continue
         try:
             options[name] = ast.literal_eval(text)
         except (ValueError, SyntaxError):
