@@ -23,6 +23,8 @@ ALGORITHMS = {"GD": GD, "SGD": SGD, "MinibatchSGD": MinibatchSGD, "ShuffledSGD":
               "SGD-cosine": cosine_sgd, "SGD-cosine-restarts": cosine_restarts_sgd, "SGD-warmup": warmup_sgd,
               "SVRG": SVRG, "NormalizedSGDMomentum": NormalizedSGDMomentum, "NormalizedSGDVR": NormalizedSGDVR,
               "LARS": LARS, "LAMB": LAMB}
+from algorithms.cubic_newton import CubicNewton, NegativeCurvature  # noqa: E402  (section 25)
+ALGORITHMS.update({"CubicNewton": CubicNewton, "NegativeCurvature": NegativeCurvature})
 
 __all__ = [
     "ALGORITHMS", "GD", "SGD", "Algorithm", "CosineAnnealing", "CosineWithRestarts", "HyperParameter",

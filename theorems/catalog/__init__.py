@@ -12,6 +12,8 @@ from theorems.language.spec import Spec
 _MODULES = (s02_convex_gd, s03_sgd_convex, s03_shuffling, s05_function_classes, s05_smooth, s06_sgd_nonconvex,
             s07_minibatch, s08_1_schedules, s08_schedules, s10_background, s13_smooth_convex, s18_parallel,
             s20_momentum, s21_strongly_convex, s23_svrg, s24_normalized, appendix_probability, appendix_convexity)
+from theorems.catalog import s25_second_order  # noqa: E402
+_MODULES += (s25_second_order,)
 
 #: Every spec, by catalog ID, in the order of the notes.
 CATALOG: dict[str, Spec] = {spec.id: spec for module in _MODULES for spec in module.SPECS}

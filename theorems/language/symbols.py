@@ -161,3 +161,23 @@ env_grad_diff = sp.Symbol("env_grad_diff", nonnegative=True)
 POINTWISE.update({s.name: s for s in (grad_diff_sq, hess_v_sq, hess_power_sq, curv_v, rho, env_w_lo, env_w_hi,
                                       env_wv_lo, env_wv_hi, env_wmv_lo, env_wmv_hi, env_grad_diff,
                                       env_certified)})
+
+# Second-order quantities (section 25). Trace, per step t = 1..T: lambda(w) = -lambda_min(Hess L(w)) (the
+# notes' lambda(w), Theorem 25.8) at w_t and w_{t+1}, ||grad L(w_{t+1})||^2 and the step ||w_{t+1} - w_t||^2;
+# per replica, the smallest eps for which some w_{t+1}, t = 1..T, is an (eps, 2 sqrt(eps))-second-order
+# stationary point (Definition 25.6): min_t max(||grad L(w_{t+1})||, max(lambda(w_{t+1}), 0)^2 / 4), and the
+# same with the gradient weighted by the instance's J: min_t max(J ||grad L(w_{t+1})||, max(lambda, 0)^2 / 4).
+lam_t = sp.Symbol("lam_t", real=True)
+lam_next = sp.Symbol("lam_next", real=True)
+grad_sq_next = sp.Symbol("grad_sq_next", nonnegative=True)
+step_sq_t = sp.Symbol("step_sq_t", nonnegative=True)
+sosp_eps = sp.Symbol("sosp_eps", nonnegative=True)
+sosp_eps_J = sp.Symbol("sosp_eps_J", nonnegative=True)
+SECOND_ORDER_PER_STEP = {s.name: s for s in (lam_t, lam_next, grad_sq_next, step_sq_t)}
+TRACE.update({**SECOND_ORDER_PER_STEP, sosp_eps.name: sosp_eps, sosp_eps_J.name: sosp_eps_J})
+PER_STEP.update(SECOND_ORDER_PER_STEP)
+# Pointwise: ||grad L(w + v) - grad L(w) - Hess L(w) v||^2 (Lemma 25.5) and ||Hess L(w + v) - Hess L(w)||_op
+# (Definition 25.1, Proposition 25.3).
+taylor_grad_sq = sp.Symbol("taylor_grad_sq", nonnegative=True)
+hess_diff_op = sp.Symbol("hess_diff_op", nonnegative=True)
+POINTWISE.update({taylor_grad_sq.name: taylor_grad_sq, hess_diff_op.name: hess_diff_op})

@@ -1,0 +1,161 @@
+"""The cubic-regularised Newton subproblem of section 25 (the notes' delta_t^*), solved globally.
+
+    m(s) = <g, s> + s^T H s / 2 + J ||s||^3 / 6,        H symmetric, J >= 0.
+
+A step s is a global minimiser of m if and only if (Nesterov and Polyak 2006, Theorem 10; Cartis,
+Gould and Toint 2011, Theorem 3.1)
+
+    (H + (J/2) ||s|| I) s = -g    and    H + (J/2) ||s|| I is positive semi-definite.
+
+``solve_cubic`` finds it from the eigendecomposition H = Q diag(lam) Q^T (g~ = Q^T g): for
+r >= r_min = max(0, -2 lam_1 / J) the vector s(r) = -Q (g~ / (lam + J r / 2)) satisfies the first
+condition with r in place of ||s||, and ||s(r)|| decreases in r, so r is the root of the monotone
+secular function r / ||s(r)|| - 1 on [r_min, r_hi] (r_hi below), found by scipy's bracketing
+``elementwise.find_root`` (Chandrupatla) for all instances at once. The "hard case" (g~ has no
+component, up to 1e-11 ||g||, on the eigenvectors whose shifted eigenvalue vanishes at r_min, and
+||s(r_min)|| <= r_min) takes r = r_min and adds the bottom eigenvector to reach ||s|| = r_min.
+For J = 0 the model is quadratic and s is the minimum-norm solution of H s = -g (H >= 0).
+
+Every answer is certified by the two optimality conditions (``certificate``); ``solve_cubic``
+raises ``CubicCertificateError`` when a solve fails them, so a step is never a local guess.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy.optimize import elementwise
+
+Tensor = torch.Tensor
+
+#: Relative tolerance of the certificate (residual and positive semi-definiteness).
+CERT_RTOL = 1e-8
+#: Components of g~ below this fraction of ||g|| on a vanishing shifted eigenvalue are dropped (hard case).
+HARD_CASE_RTOL = 1e-11
+
+
+class CubicCertificateError(ArithmeticError):
+    """A computed step does not satisfy the global optimality conditions of the cubic model."""
+
+
+@dataclass(frozen=True)
+class CubicSolution:
+    """The global minimiser ``step`` (..., d) of m, its norm, the model value m(step), and the
+    certificate: ``residual`` = ||(H + (J/2)||s|| I) s + g|| and ``shifted_min`` =
+    lambda_min(H) + (J/2) ||s|| (>= 0 at a global minimiser), with the scales they are judged on."""
+
+    step: Tensor
+    norm: Tensor
+    model: Tensor
+    residual: Tensor
+    shifted_min: Tensor
+    residual_scale: Tensor
+    eigen_scale: Tensor
+
+    @property
+    def certified(self) -> Tensor:
+        """True where both optimality conditions hold to ``CERT_RTOL`` of their scales."""
+        tiny = torch.finfo(self.step.dtype).tiny
+        return ((self.residual <= CERT_RTOL * self.residual_scale + tiny)
+                & (self.shifted_min >= -CERT_RTOL * self.eigen_scale - tiny))
+
+
+def cubic_model(g: Tensor, hess: Tensor, J: Tensor | float, s: Tensor) -> Tensor:
+    """m(s) = <g, s> + s^T H s / 2 + J ||s||^3 / 6, shape (...)."""
+    J = torch.as_tensor(J, dtype=s.dtype, device=s.device)
+    quad = torch.einsum("...i,...ij,...j->...", s, hess, s)
+    return (g * s).sum(-1) + quad / 2 + J * torch.linalg.vector_norm(s, dim=-1) ** 3 / 6
+
+
+def certificate(g: Tensor, hess: Tensor, J: Tensor | float, s: Tensor) -> CubicSolution:
+    """The optimality conditions of s for m (``CubicSolution``), computed independently of any solve."""
+    J = torch.as_tensor(J, dtype=s.dtype, device=s.device).expand(s.shape[:-1])
+    r = torch.linalg.vector_norm(s, dim=-1)
+    shift = J * r / 2
+    residual = torch.linalg.vector_norm(torch.einsum("...ij,...j->...i", hess, s) + shift[..., None] * s + g, dim=-1)
+    lam = torch.linalg.eigvalsh(hess)
+    op = lam.abs().amax(-1)
+    scale = torch.linalg.vector_norm(g, dim=-1) + op * r + J * r ** 2
+    return CubicSolution(s, r, cubic_model(g, hess, J, s), residual, lam[..., 0] + shift, scale, op + J * r)
+
+
+def _inverse_norm_ratio(r: np.ndarray, index: np.ndarray, lam: np.ndarray, gt: np.ndarray,
+                        J: np.ndarray) -> np.ndarray:
+    """The secular function r / ||s(r)|| - 1 of the instances ``index`` (elementwise in r)."""
+    i = index.astype(np.int64)
+    den = lam[i] + J[i, None] * r[..., None] / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        comp = np.where(gt[i] == 0, 0.0, gt[i] / den)
+        return r / np.sqrt((comp ** 2).sum(-1)) - 1
+
+
+def _solve_flat(g: np.ndarray, hess: np.ndarray, J: np.ndarray) -> np.ndarray:
+    """Global minimisers (n, d) for n instances (module docstring)."""
+    n, d = g.shape
+    lam, Q = np.linalg.eigh(hess)
+    gt = np.einsum("nji,nj->ni", Q, g)
+    gnorm = np.linalg.norm(g, axis=-1)
+    scale = np.abs(lam).max(-1) + np.finfo(g.dtype).tiny
+    positive_J = J > 0
+    r_min = np.where(positive_J, np.maximum(0.0, -2 * lam[:, 0] / np.where(positive_J, J, 1.0)), 0.0)
+    den_min = lam + J[:, None] * r_min[:, None] / 2
+    vanishing = den_min <= 1e-12 * scale[:, None]
+    dropped = np.linalg.norm(np.where(vanishing, gt, 0.0), axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kept = np.where(vanishing, 0.0, gt / np.where(vanishing, 1.0, den_min))
+    kept_norm = np.linalg.norm(kept, axis=-1)
+    hard = (dropped <= HARD_CASE_RTOL * gnorm) & ((kept_norm <= r_min) | ~positive_J)
+    r = r_min.copy()
+    step_t = -kept
+    tau = np.sqrt(np.maximum(r_min ** 2 - kept_norm ** 2, 0.0))
+    step_t[:, 0] += np.where(hard & positive_J, tau, 0.0)
+    easy = np.flatnonzero(~hard)
+    if easy.size:
+        r[easy] = _secular_root(easy, lam, gt, J, gnorm, r_min)
+        den = lam[easy] + J[easy, None] * r[easy, None] / 2
+        step_t[easy] = -gt[easy] / den
+    return np.einsum("nij,nj->ni", Q, step_t)
+
+
+def _secular_root(easy: np.ndarray, lam: np.ndarray, gt: np.ndarray, J: np.ndarray, gnorm: np.ndarray,
+                  r_min: np.ndarray) -> np.ndarray:
+    """The root r of the secular function on [r_min, r_hi] for the instances ``easy`` (J > 0)."""
+    if np.any(J[easy] <= 0):
+        raise CubicCertificateError("J = 0 with H not positive semi-definite on g: the quadratic model has no minimiser")
+    l1, Je, ge = lam[easy, 0], J[easy], gnorm[easy]
+    root = np.sqrt(l1 ** 2 + 2 * Je * ge)
+    # r (lam_1 + J r / 2) >= ||g|| at r_hi, so ||s(r_hi)|| <= ||g|| / (lam_1 + J r_hi / 2) <= r_hi
+    r_hi = np.where(l1 > 0, 2 * ge / (l1 + root), (root - l1) / Je)
+    r_hi = np.maximum(r_hi * (1 + 1e-12), r_min[easy] * (1 + 1e-12) + np.finfo(gt.dtype).tiny)
+    index = easy.astype(np.float64)
+    for _ in range(60):
+        low = _inverse_norm_ratio(r_hi, index, lam, gt, J) < 0
+        if not low.any():
+            break
+        r_hi = np.where(low, 2 * r_hi, r_hi)
+    res = elementwise.find_root(lambda r, i: _inverse_norm_ratio(r, i, lam, gt, J), (r_min[easy], r_hi),
+                                args=(index,))
+    if not np.all(res.success):
+        raise CubicCertificateError(f"the secular equation's root was not found (scipy status {res.status})")
+    return res.x
+
+
+def solve_cubic(g: Tensor, hess: Tensor, J: Tensor | float, check: bool = True) -> CubicSolution:
+    """The certified global minimiser of m for every instance: g (..., d), hess (..., d, d), J
+    broadcastable to (...). Raises ``CubicCertificateError`` if a step fails the optimality
+    conditions (``check=False`` returns it with its certificate instead)."""
+    batch = g.shape[:-1]
+    d = g.shape[-1]
+    Jt = torch.as_tensor(J, dtype=g.dtype, device=g.device).expand(batch)
+    flat = _solve_flat(g.detach().reshape(-1, d).cpu().numpy(), hess.detach().reshape(-1, d, d).cpu().numpy(),
+                       Jt.detach().reshape(-1).cpu().numpy())
+    s = torch.as_tensor(flat, dtype=g.dtype, device=g.device).reshape(*batch, d)
+    solution = certificate(g, (hess + hess.transpose(-1, -2)) / 2, Jt, s)
+    if check and not bool(solution.certified.all()):
+        bad = int((~solution.certified).reshape(-1).nonzero()[0])
+        raise CubicCertificateError(
+            f"cubic step {bad} is not certified: residual {float(solution.residual.reshape(-1)[bad]):.3g} "
+            f"(scale {float(solution.residual_scale.reshape(-1)[bad]):.3g}), lambda_min + J||s||/2 = "
+            f"{float(solution.shifted_min.reshape(-1)[bad]):.3g}")
+    return solution
