@@ -19,6 +19,8 @@ from algorithms.run import ProtocolError
 from problems._batch import ProblemBatch, hessians
 
 Tensor = torch.Tensor
+#: The rounding level of a gradient computed at w, relative to ||Hess L(w)||_F ||w|| (CubicNewton's certificate).
+ROUNDING = 1e-12
 
 
 class SecondOrderOracle:
@@ -65,7 +67,9 @@ class CubicNewton:
 
     def step(self, w: Tensor, state: None, oracle: Oracle, t: int) -> tuple[Tensor, None]:
         g = oracle(w)
-        solution = solve_cubic(g, _hessian(oracle, w, "CubicNewton"), _per_point(self.M, w))
+        hess = _hessian(oracle, w, "CubicNewton")
+        floor = ROUNDING * torch.linalg.matrix_norm(hess) * torch.linalg.vector_norm(w, dim=-1)
+        solution = solve_cubic(g, hess, _per_point(self.M, w), residual_floor=floor)
         return w + solution.step, state
 
 

@@ -14,13 +14,15 @@ secular function r / ||s(r)|| - 1 on [r_min, r_hi] (r_hi below), found by scipy'
 ``elementwise.find_root`` (Chandrupatla) for all instances at once. The "hard case" (g~ has no
 component, up to 1e-11 ||g||, on the eigenvectors whose shifted eigenvalue vanishes at r_min, and
 ||s(r_min)|| <= r_min) takes r = r_min and adds the bottom eigenvector to reach ||s|| = r_min.
-For J = 0 the model is quadratic and s is the minimum-norm solution of H s = -g (H >= 0).
+For J = 0 the model is quadratic and s is the minimum-norm solution of H s = -g on the eigenvalues
+above 1e-12 max|lam| (a minimiser when H >= 0 and g is in its range, as the certificate checks).
 
 Every answer is certified by the two optimality conditions (``certificate``); ``solve_cubic``
 raises ``CubicCertificateError`` when a solve fails them, so a step is never a local guess.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,12 +54,14 @@ class CubicSolution:
     shifted_min: Tensor
     residual_scale: Tensor
     eigen_scale: Tensor
+    residual_floor: Tensor | float = 0.0
 
     @property
     def certified(self) -> Tensor:
-        """True where both optimality conditions hold to ``CERT_RTOL`` of their scales."""
+        """True where both optimality conditions hold to ``CERT_RTOL`` of their scales (the residual
+        also to ``residual_floor``, the rounding level of the gradient the caller computed)."""
         tiny = torch.finfo(self.step.dtype).tiny
-        return ((self.residual <= CERT_RTOL * self.residual_scale + tiny)
+        return ((self.residual <= CERT_RTOL * self.residual_scale + self.residual_floor + tiny)
                 & (self.shifted_min >= -CERT_RTOL * self.eigen_scale - tiny))
 
 
@@ -105,7 +109,8 @@ def _solve_flat(g: np.ndarray, hess: np.ndarray, J: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         kept = np.where(vanishing, 0.0, gt / np.where(vanishing, 1.0, den_min))
     kept_norm = np.linalg.norm(kept, axis=-1)
-    hard = (dropped <= HARD_CASE_RTOL * gnorm) & ((kept_norm <= r_min) | ~positive_J)
+    # J = 0: the minimum-norm solution of H s = -g on the non-vanishing eigenvalues (the certificate judges it)
+    hard = ~positive_J | ((dropped <= HARD_CASE_RTOL * gnorm) & (kept_norm <= r_min))
     r = r_min.copy()
     step_t = -kept
     tau = np.sqrt(np.maximum(r_min ** 2 - kept_norm ** 2, 0.0))
@@ -121,8 +126,6 @@ def _solve_flat(g: np.ndarray, hess: np.ndarray, J: np.ndarray) -> np.ndarray:
 def _secular_root(easy: np.ndarray, lam: np.ndarray, gt: np.ndarray, J: np.ndarray, gnorm: np.ndarray,
                   r_min: np.ndarray) -> np.ndarray:
     """The root r of the secular function on [r_min, r_hi] for the instances ``easy`` (J > 0)."""
-    if np.any(J[easy] <= 0):
-        raise CubicCertificateError("J = 0 with H not positive semi-definite on g: the quadratic model has no minimiser")
     l1, Je, ge = lam[easy, 0], J[easy], gnorm[easy]
     root = np.sqrt(l1 ** 2 + 2 * Je * ge)
     # r (lam_1 + J r / 2) >= ||g|| at r_hi, so ||s(r_hi)|| <= ||g|| / (lam_1 + J r_hi / 2) <= r_hi
@@ -141,17 +144,22 @@ def _secular_root(easy: np.ndarray, lam: np.ndarray, gt: np.ndarray, J: np.ndarr
     return res.x
 
 
-def solve_cubic(g: Tensor, hess: Tensor, J: Tensor | float, check: bool = True) -> CubicSolution:
+def solve_cubic(g: Tensor, hess: Tensor, J: Tensor | float, check: bool = True,
+                residual_floor: Tensor | float = 0.0) -> CubicSolution:
     """The certified global minimiser of m for every instance: g (..., d), hess (..., d, d), J
     broadcastable to (...). Raises ``CubicCertificateError`` if a step fails the optimality
-    conditions (``check=False`` returns it with its certificate instead)."""
+    conditions (``check=False`` returns it with its certificate instead). ``residual_floor`` (...)
+    is the rounding level of g, below which the residual is not judged: a gradient computed at a
+    point w is only known to about machine epsilon times ||H|| ||w||, so at a stationary point its
+    direction is noise (``CubicNewton`` passes that level)."""
     batch = g.shape[:-1]
     d = g.shape[-1]
     Jt = torch.as_tensor(J, dtype=g.dtype, device=g.device).expand(batch)
     flat = _solve_flat(g.detach().reshape(-1, d).cpu().numpy(), hess.detach().reshape(-1, d, d).cpu().numpy(),
                        Jt.detach().reshape(-1).cpu().numpy())
     s = torch.as_tensor(flat, dtype=g.dtype, device=g.device).reshape(*batch, d)
-    solution = certificate(g, (hess + hess.transpose(-1, -2)) / 2, Jt, s)
+    solution = dataclasses.replace(certificate(g, (hess + hess.transpose(-1, -2)) / 2, Jt, s),
+                                   residual_floor=residual_floor)
     if check and not bool(solution.certified.all()):
         bad = int((~solution.certified).reshape(-1).nonzero()[0])
         raise CubicCertificateError(

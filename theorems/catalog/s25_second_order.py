@@ -9,7 +9,7 @@ from pathlib import Path
 import sympy as sp
 
 from theorems.language.spec import Claim, ProofStep, Setting, Source, Spec
-from theorems.language.symbols import (J, L_next, L_t, L_w, L_wv, T, Delta, curv_v, grad_sq_next, hess_diff_op,
+from theorems.language.symbols import (J, L_next, L_t, L_w, L_wv, T, Delta, curv_v, grad_floor_next, grad_sq_next, hess_diff_op,
                                        inner_grad_v, lam_next, lam_t, sosp_eps, sosp_eps_J, step_sq_t, taylor_grad_sq,
                                        v_sq)
 
@@ -144,8 +144,10 @@ T25_8 = Spec(
         Claim("sosp-corrected", "sure", sosp_eps_J, EPS_CORRECTED, "cubic-newton",
               "some w_{t+1}, t <= T, has ||grad L(w_{t+1})|| <= eps / J and lambda(w_{t+1}) <= 2 sqrt(eps), "
               "eps = (12 J^2 Delta / T)^(2/3)", when=sp.Gt(J, 0)),
-        Claim("gradient-by-step", "sure", sp.sqrt(grad_sq_next), J * step_sq_t, "cubic-newton",
-              "||grad L(w_{t+1})|| <= J ||delta_t*||^2 at every step (equation (11) and Lemma 25.5)", when=sp.Gt(J, 0)),
+        Claim("gradient-by-step", "sure", sp.sqrt(grad_sq_next), J * step_sq_t + grad_floor_next, "cubic-newton",
+              "||grad L(w_{t+1})|| <= J ||delta_t*||^2 at every step (equation (11) and Lemma 25.5), up to the "
+              "rounding level of the computed gradient (grad_floor_next: once the iterates converge, "
+              "w_t + delta_t* rounds to w_t)", when=sp.Gt(J, 0)),
         Claim("curvature-by-step", "sure", lam_next, lam_t + J * sp.sqrt(step_sq_t), "cubic-newton",
               "lambda(w_{t+1}) <= lambda(w_t) + J ||delta_t*|| at every step (Definition 25.1)", when=sp.Gt(J, 0)),
         Claim("negative-curvature-decrease", "sure", 2 * _LAM_T ** 3 / (3 * J ** 2), L_t - L_next, "cubic-newton",

@@ -62,7 +62,7 @@ def trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemBa
                                          ("anchor_loss", {"anchor_subopt_t"}), ("est_sq", {"est_sq_t"}),
                                          ("grad_sq", {"grad_sq_next", "sosp_eps", "sosp_eps_J"}),
                                          ("curvature", {"lam_t", "lam_next", "sosp_eps", "sosp_eps_J"}),
-                                         ("step_sq", {"step_sq_t"}))
+                                         ("step_sq", {"step_sq_t"}), ("grad_floor", {"grad_floor_next"}))
               if used & names]
     if getattr(algorithm, "needs_hessian", False):
         oracle = dataclasses.replace(oracle, sample=SecondOrderOracle(oracle.sample, problem))
@@ -121,6 +121,8 @@ def second_order_values(trace: Trace, values: Mapping[str, Tensor]) -> dict[str,
     T, curvature, grad_sq = trace.horizon, trace.curvature, trace.grad_sq
     if trace.step_sq is not None:
         out["step_sq_t"] = trace.step_sq
+    if trace.grad_floor is not None:
+        out["grad_floor_next"] = trace.grad_floor[..., 1:]
     if grad_sq is not None:
         out["grad_sq_next"] = grad_sq[..., 1:]
     if curvature is not None:

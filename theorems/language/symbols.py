@@ -173,7 +173,10 @@ grad_sq_next = sp.Symbol("grad_sq_next", nonnegative=True)
 step_sq_t = sp.Symbol("step_sq_t", nonnegative=True)
 sosp_eps = sp.Symbol("sosp_eps", nonnegative=True)
 sosp_eps_J = sp.Symbol("sosp_eps_J", nonnegative=True)
-SECOND_ORDER_PER_STEP = {s.name: s for s in (lam_t, lam_next, grad_sq_next, step_sq_t)}
+# 8 d eps ||Hess L(w_{t+1})||_op ||w_{t+1}||: the rounding level of the gradient computed at w_{t+1} (a claim
+# whose bound vanishes at a stationary point, such as ||grad L(w_{t+1})|| <= J ||w_{t+1} - w_t||^2, adds it)
+grad_floor_next = sp.Symbol("grad_floor_next", nonnegative=True)
+SECOND_ORDER_PER_STEP = {s.name: s for s in (lam_t, lam_next, grad_sq_next, step_sq_t, grad_floor_next)}
 TRACE.update({**SECOND_ORDER_PER_STEP, sosp_eps.name: sosp_eps, sosp_eps_J.name: sosp_eps_J})
 PER_STEP.update(SECOND_ORDER_PER_STEP)
 # Pointwise: ||grad L(w + v) - grad L(w) - Hess L(w) v||^2 (Lemma 25.5) and ||Hess L(w + v) - Hess L(w)||_op
