@@ -10,8 +10,9 @@ Gould and Toint 2011, Theorem 3.1)
 ``solve_cubic`` finds it from the eigendecomposition H = Q diag(lam) Q^T (g~ = Q^T g): for
 r >= r_min = max(0, -2 lam_1 / J) the vector s(r) = -Q (g~ / (lam + J r / 2)) satisfies the first
 condition with r in place of ||s||, and ||s(r)|| decreases in r, so r is the root of the monotone
-secular function r / ||s(r)|| - 1 on [r_min, r_hi] (r_hi below), found by scipy's bracketing
-``elementwise.find_root`` (Chandrupatla) for all instances at once. The "hard case" (g~ has no
+secular function r / ||s(r)|| - 1 on [r_min, r_hi] (r_hi below), found for all instances at once
+by safeguarded Newton steps (``_newton``), and by scipy's bracketing ``elementwise.find_root``
+(Chandrupatla) for any instance they leave unconverged. The "hard case" (g~ has no
 component, up to 1e-11 ||g||, on the eigenvectors whose shifted eigenvalue vanishes at r_min, and
 ||s(r_min)|| <= r_min) takes r = r_min and adds the bottom eigenvector to reach ||s|| = r_min.
 For J = 0 the model is quadratic and s is the minimum-norm solution of H s = -g on the eigenvalues
@@ -84,26 +85,28 @@ def certificate(g: Tensor, hess: Tensor, J: Tensor | float, s: Tensor) -> CubicS
     return CubicSolution(s, r, cubic_model(g, hess, J, s), residual, lam[..., 0] + shift, scale, op + J * r)
 
 
-def _inverse_norm_ratio(r: np.ndarray, index: np.ndarray, lam: np.ndarray, gt: np.ndarray,
-                        J: np.ndarray) -> np.ndarray:
-    """The secular function r / ||s(r)|| - 1 of the instances ``index`` (elementwise in r)."""
-    i = index.astype(np.int64)
-    den = lam[i] + J[i, None] * r[..., None] / 2
+def _ratio(mu: np.ndarray, gap: np.ndarray, gt: np.ndarray, l1: np.ndarray, J: np.ndarray) -> np.ndarray:
+    """The secular function r / ||s|| - 1 at shifts mu (elementwise), with den = gap + mu and
+    r = 2 (mu - lam_1) / J."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        comp = np.where(gt[i] == 0, 0.0, gt[i] / den)
-        return r / np.sqrt((comp ** 2).sum(-1)) - 1
+        comp = np.where(gt == 0, 0.0, gt / (gap + mu[..., None]))
+        return 2 * (mu - l1) / J / np.sqrt((comp ** 2).sum(-1)) - 1
 
 
 def _solve_flat(g: np.ndarray, hess: np.ndarray, J: np.ndarray) -> np.ndarray:
-    """Global minimisers (n, d) for n instances (module docstring)."""
-    n, d = g.shape
+    """Global minimisers (n, d) for n instances (module docstring). The unknown is the shift
+    mu = lam_1 + J r / 2 of the bottom eigenvalue, so that the denominators lam_i + J r / 2 =
+    (lam_i - lam_1) + mu carry no cancellation next to the hard case."""
     lam, Q = np.linalg.eigh(hess)
     gt = np.einsum("nji,nj->ni", Q, g)
     gnorm = np.linalg.norm(g, axis=-1)
     scale = np.abs(lam).max(-1) + np.finfo(g.dtype).tiny
     positive_J = J > 0
-    r_min = np.where(positive_J, np.maximum(0.0, -2 * lam[:, 0] / np.where(positive_J, J, 1.0)), 0.0)
-    den_min = lam + J[:, None] * r_min[:, None] / 2
+    l1 = lam[:, 0]
+    gap = lam - l1[:, None]
+    mu_min = np.where(positive_J, np.maximum(l1, 0.0), l1)
+    r_min = np.where(positive_J, 2 * (mu_min - l1) / np.where(positive_J, J, 1.0), 0.0)
+    den_min = gap + mu_min[:, None]
     vanishing = den_min <= 1e-12 * scale[:, None]
     dropped = np.linalg.norm(np.where(vanishing, gt, 0.0), axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -111,37 +114,69 @@ def _solve_flat(g: np.ndarray, hess: np.ndarray, J: np.ndarray) -> np.ndarray:
     kept_norm = np.linalg.norm(kept, axis=-1)
     # J = 0: the minimum-norm solution of H s = -g on the non-vanishing eigenvalues (the certificate judges it)
     hard = ~positive_J | ((dropped <= HARD_CASE_RTOL * gnorm) & (kept_norm <= r_min))
-    r = r_min.copy()
     step_t = -kept
     tau = np.sqrt(np.maximum(r_min ** 2 - kept_norm ** 2, 0.0))
     step_t[:, 0] += np.where(hard & positive_J, tau, 0.0)
     easy = np.flatnonzero(~hard)
     if easy.size:
-        r[easy] = _secular_root(easy, lam, gt, J, gnorm, r_min)
-        den = lam[easy] + J[easy, None] * r[easy, None] / 2
-        step_t[easy] = -gt[easy] / den
+        mu = _secular_root(gap[easy], gt[easy], l1[easy], J[easy], gnorm[easy], mu_min[easy])
+        step_t[easy] = -gt[easy] / (gap[easy] + mu[:, None])
     return np.einsum("nij,nj->ni", Q, step_t)
 
 
-def _secular_root(easy: np.ndarray, lam: np.ndarray, gt: np.ndarray, J: np.ndarray, gnorm: np.ndarray,
-                  r_min: np.ndarray) -> np.ndarray:
-    """The root r of the secular function on [r_min, r_hi] for the instances ``easy`` (J > 0)."""
-    l1, Je, ge = lam[easy, 0], J[easy], gnorm[easy]
-    root = np.sqrt(l1 ** 2 + 2 * Je * ge)
+def _secular_root(gap: np.ndarray, gt: np.ndarray, l1: np.ndarray, J: np.ndarray, gnorm: np.ndarray,
+                  mu_min: np.ndarray) -> np.ndarray:
+    """The root mu of the secular function on [mu_min, mu_hi] (J > 0, not the hard case)."""
+    root = np.sqrt(l1 ** 2 + 2 * J * gnorm)
     # r (lam_1 + J r / 2) >= ||g|| at r_hi, so ||s(r_hi)|| <= ||g|| / (lam_1 + J r_hi / 2) <= r_hi
-    r_hi = np.where(l1 > 0, 2 * ge / (l1 + root), (root - l1) / Je)
-    r_hi = np.maximum(r_hi * (1 + 1e-12), r_min[easy] * (1 + 1e-12) + np.finfo(gt.dtype).tiny)
-    index = easy.astype(np.float64)
+    r_hi = np.where(l1 > 0, 2 * gnorm / (l1 + root), (root - l1) / J)
+    mu_hi = np.maximum(l1 + J * r_hi / 2, mu_min) * (1 + 1e-12) + np.finfo(gt.dtype).tiny
     for _ in range(60):
-        low = _inverse_norm_ratio(r_hi, index, lam, gt, J) < 0
+        low = _ratio(mu_hi, gap, gt, l1, J) < 0
         if not low.any():
             break
-        r_hi = np.where(low, 2 * r_hi, r_hi)
-    res = elementwise.find_root(lambda r, i: _inverse_norm_ratio(r, i, lam, gt, J), (r_min[easy], r_hi),
-                                args=(index,))
-    if not np.all(res.success):
-        raise CubicCertificateError(f"the secular equation's root was not found (scipy status {res.status})")
-    return res.x
+        mu_hi = np.where(low, 2 * mu_hi, mu_hi)
+    mu, done = _newton(gap, gt, l1, J, mu_min.copy(), mu_hi.copy())
+    if not done.all():
+        rest = np.flatnonzero(~done)
+        res = elementwise.find_root(lambda x, i: _ratio(x, gap[i.astype(np.int64)], gt[i.astype(np.int64)],
+                                                        l1[i.astype(np.int64)], J[i.astype(np.int64)]),
+                                    (mu_min[rest], mu_hi[rest]), args=(rest.astype(np.float64),))
+        if not np.all(res.success):
+            raise CubicCertificateError(f"the secular equation's root was not found (scipy status {res.status})")
+        mu[rest] = res.x
+    return mu
+
+
+def _newton(gap: np.ndarray, gt: np.ndarray, l1: np.ndarray, J: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+            iterations: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """Safeguarded Newton steps on F(mu) = 1/||s(mu)|| - J / (2 (mu - lam_1)), concave and increasing
+    (1/||(Lambda + sigma I)^-1 g~|| is concave in sigma, More and Sorensen 1983), inside the bracket
+    [lo, hi] (F(lo) < 0 <= F(hi)): from the right one step lands left of the root and the steps then
+    increase to it; a step outside the bracket is replaced by its midpoint. Returns the roots and
+    which converged (|r / ||s|| - 1| <= 1e-12, far inside the certificate, or a bracket a few ulps
+    wide); the others go to scipy's bracketing solver."""
+    mu = hi.copy()
+    done = np.zeros(mu.shape, dtype=bool)
+    eps = np.finfo(gt.dtype).eps
+    for _ in range(iterations):
+        den = gap + mu[:, None]
+        r = 2 * (mu - l1) / J
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            comp = np.where(gt == 0, 0.0, gt / den)
+            norm = np.sqrt((comp ** 2).sum(-1))
+            ratio = r / norm - 1
+            lo = np.where(ratio < 0, mu, lo)
+            hi = np.where(ratio >= 0, mu, hi)
+            done = (np.isfinite(ratio) & (np.abs(ratio) <= 1e-12)) | (hi - lo <= 4 * eps * np.abs(hi))
+            if done.all():
+                break
+            value = 1 / norm - 1 / r
+            slope = (np.where(gt == 0, 0.0, gt ** 2 / den ** 3)).sum(-1) / norm ** 3 + 2 / J / r ** 2
+            step = mu - value / slope
+        inside = np.isfinite(step) & (step > lo) & (step < hi)
+        mu = np.where(done, mu, np.where(inside, step, (lo + hi) / 2))
+    return mu, done
 
 
 def solve_cubic(g: Tensor, hess: Tensor, J: Tensor | float, check: bool = True,
