@@ -88,7 +88,7 @@ def certificate(g: Tensor, hess: Tensor, J: Tensor | float, s: Tensor) -> CubicS
 def _ratio(mu: np.ndarray, gap: np.ndarray, gt: np.ndarray, l1: np.ndarray, J: np.ndarray) -> np.ndarray:
     """The secular function r / ||s|| - 1 at shifts mu (elementwise), with den = gap + mu and
     r = 2 (mu - lam_1) / J."""
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         comp = np.where(gt == 0, 0.0, gt / (gap + mu[..., None]))
         return 2 * (mu - l1) / J / np.sqrt((comp ** 2).sum(-1)) - 1
 
@@ -129,7 +129,8 @@ def _secular_root(gap: np.ndarray, gt: np.ndarray, l1: np.ndarray, J: np.ndarray
     """The root mu of the secular function on [mu_min, mu_hi] (J > 0, not the hard case)."""
     root = np.sqrt(l1 ** 2 + 2 * J * gnorm)
     # r (lam_1 + J r / 2) >= ||g|| at r_hi, so ||s(r_hi)|| <= ||g|| / (lam_1 + J r_hi / 2) <= r_hi
-    r_hi = np.where(l1 > 0, 2 * gnorm / (l1 + root), (root - l1) / J)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r_hi = np.where(l1 > 0, 2 * gnorm / (l1 + root), (root - l1) / J)
     mu_hi = np.maximum(l1 + J * r_hi / 2, mu_min) * (1 + 1e-12) + np.finfo(gt.dtype).tiny
     for _ in range(60):
         low = _ratio(mu_hi, gap, gt, l1, J) < 0
