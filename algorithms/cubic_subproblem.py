@@ -132,6 +132,10 @@ def _secular_root(gap: np.ndarray, gt: np.ndarray, l1: np.ndarray, J: np.ndarray
     with np.errstate(divide="ignore", invalid="ignore"):
         r_hi = np.where(l1 > 0, 2 * gnorm / (l1 + root), (root - l1) / J)
     mu_hi = np.maximum(l1 + J * r_hi / 2, mu_min) * (1 + 1e-12) + np.finfo(gt.dtype).tiny
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # H > 0: ||s(mu)|| < ||H^-1 g|| = r_N for mu > lam_1, so mu = lam_1 + J r_N / 2 is right of the root
+        newton_norm = np.linalg.norm(gt / np.where(l1[:, None] > 0, gap + l1[:, None], 1.0), axis=-1)
+        mu_hi = np.where(l1 > 0, np.minimum(mu_hi, (l1 + J * newton_norm / 2) * (1 + 1e-12)), mu_hi)
     for _ in range(60):
         low = _ratio(mu_hi, gap, gt, l1, J) < 0
         if not low.any():
