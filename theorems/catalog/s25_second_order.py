@@ -9,9 +9,9 @@ from pathlib import Path
 import sympy as sp
 
 from theorems.language.spec import Claim, ProofStep, Setting, Source, Spec
-from theorems.language.symbols import (J, L_next, L_t, L_w, L_wv, T, Delta, curv_v, grad_floor_next, grad_sq_next, hess_diff_op,
-                                       inner_grad_v, lam_next, lam_t, sosp_eps, sosp_eps_J, step_sq_t, taylor_grad_sq,
-                                       v_sq)
+from theorems.language.symbols import (J, L_next, L_t, L_w, L_wv, T, Delta, curv_v, grad_floor_next, grad_sq_next,
+                                       hess_diff_op, inner_grad_v, lam_next, lam_t, sosp_eps, sosp_eps_J, step_sq_t,
+                                       taylor_grad_sq, v_sq)
 
 _ERRATA = Path(__file__).parent / "errata"
 _x, _h, _t, _k, _alpha, _omega = sp.symbols("x h t k alpha omega", real=True)
@@ -67,8 +67,8 @@ L25_5 = Spec(
     title="The gradient's Taylor remainder under second-order smoothness",
     source=Source(section="25", line=3794),
     statement=("Suppose L is J-second order smooth. Then for any w and delta: "
-               "||grad L(w + delta) - (grad L(w) + Hess L(w) delta)|| <= J ||delta||^2 / 2. Instances with J > 0: for a quadratic (J = 0) the remainder is 0 and "
-               "its computed value is rounding in the difference of gradients, which no bound of 0 can judge."),
+               "||grad L(w + delta) - (grad L(w) + Hess L(w) delta)|| <= J ||delta||^2 / 2. Instances with J > 0: "
+               "for a quadratic (J = 0) the remainder is 0 and its computed value is rounding in the difference of gradients, which no bound of 0 can judge."),
     assumptions=frozenset({"so"}),
     settings=(Setting("points", "pointwise"),),
     claims=(
@@ -105,7 +105,8 @@ T25_7 = Spec(
     proof_steps=(
         ProofStep("eta = 2 lambda / J turns -eta^2 lambda / 2 + J eta^3 / 6 into -2 lambda^3 / (3 J^2)",
                   -_eta ** 2 * _lam / 2 + _Jp * _eta ** 3 / 6, -2 * _lam ** 3 / (3 * _Jp ** 2), {_eta: 2 * _lam / _Jp}),
-        ProofStep("delta^T H delta / 2 + J ||delta||^3 / 6 with delta^T H delta = -4 lambda^3/J^2, ||delta|| = 2 lambda/J",
+        ProofStep("delta^T H delta / 2 + J ||delta||^3 / 6 = -2 lambda^3 / (3 J^2) with delta^T H delta = "
+                  "-4 lambda^3/J^2, ||delta|| = 2 lambda/J",
                   -4 * _lam ** 3 / _Jp ** 2 / 2 + _Jp * (2 * _lam / _Jp) ** 3 / 6, -2 * _lam ** 3 / (3 * _Jp ** 2)),
     ),
 )
