@@ -68,7 +68,8 @@ L25_5 = Spec(
     source=Source(section="25", line=3794),
     statement=("Suppose L is J-second order smooth. Then for any w and delta: "
                "||grad L(w + delta) - (grad L(w) + Hess L(w) delta)|| <= J ||delta||^2 / 2. Instances with J > 0: "
-               "for a quadratic (J = 0) the remainder is 0 and its computed value is rounding in the difference of gradients, which no bound of 0 can judge."),
+               "for a quadratic (J = 0) the remainder is 0 and its computed value is rounding in the difference "
+               "of gradients, which no bound of 0 can judge."),
     assumptions=frozenset({"so"}),
     settings=(Setting("points", "pointwise"),),
     claims=(
