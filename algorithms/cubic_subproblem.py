@@ -28,7 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.optimize import elementwise
 
 Tensor = torch.Tensor
 
@@ -143,6 +142,8 @@ def _secular_root(gap: np.ndarray, gt: np.ndarray, l1: np.ndarray, J: np.ndarray
         mu_hi = np.where(low, 2 * mu_hi, mu_hi)
     mu, done = _newton(gap, gt, l1, J, mu_min.copy(), mu_hi.copy())
     if not done.all():
+        from scipy.optimize import elementwise  # imported here: `theorycheck list` imports no scipy
+
         rest = np.flatnonzero(~done)
         res = elementwise.find_root(lambda x, i: _ratio(x, gap[i.astype(np.int64)], gt[i.astype(np.int64)],
                                                         l1[i.astype(np.int64)], J[i.astype(np.int64)]),
