@@ -141,3 +141,16 @@ def test_the_claim_as_written_fails_on_shallow_wells_where_the_correction_holds(
     shallow = scaled_wells(1e-3, 1.0)
     assert outcome("sosp", shallow, 1).violation is not None
     assert outcome("sosp-corrected", shallow, 1).violation is None
+
+
+def test_a_step_that_ignores_the_gradient_breaks_the_corrected_claim() -> None:
+    """Run in cubic Newton's place, the negative-curvature step (which never follows the gradient)
+    leaves ||grad L|| large: the corrected claim is violated, so it checks the algorithm, not only the data."""
+    spec = CATALOG["T25.8"]
+    claim = spec.claim("sosp-corrected")
+    found = False
+    for seed in range(4):
+        key = RoundKey("T25.8", claim.setting, "cosine-wells", "exact", seed, 16, 2, QUICK.batch_size, 1, "cpu",
+                       "algorithms.cubic_newton:NegativeCurvature")
+        found |= evaluate_claim(claim, build_round(spec, key), QUICK.level, QUICK.rtol, QUICK.atol).violation is not None
+    assert found
