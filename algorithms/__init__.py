@@ -17,6 +17,10 @@ from algorithms.shuffling import ShuffledSGD
 from algorithms.svrg import SVRG
 from algorithms.torch_optim import TorchOptimizer, torch_optimizer
 from algorithms.adaptive import AdaGradNorm, CorrectedEMAAdaptive, EMAAdaptive
+from algorithms.accelerated import ACCELERATED
+from algorithms.adam import REGISTERED as ONLINE_ADAPTIVE
+from algorithms.cubic_newton import CubicNewton, NegativeCurvature
+from algorithms.proximal_point import SECTIONS_21_22
 
 #: Built-in algorithm factories by name.
 ALGORITHMS = {"GD": GD, "SGD": SGD, "MinibatchSGD": MinibatchSGD, "ShuffledSGD": ShuffledSGD,
@@ -25,9 +29,10 @@ ALGORITHMS = {"GD": GD, "SGD": SGD, "MinibatchSGD": MinibatchSGD, "ShuffledSGD":
               "SGD-cosine": cosine_sgd, "SGD-cosine-restarts": cosine_restarts_sgd, "SGD-warmup": warmup_sgd,
               "SVRG": SVRG, "NormalizedSGDMomentum": NormalizedSGDMomentum, "NormalizedSGDVR": NormalizedSGDVR,
               "LARS": LARS, "LAMB": LAMB, "Hogwild": Hogwild}
-ALGORITHMS.update(AdaGradNorm=AdaGradNorm, EMAAdaptive=EMAAdaptive, CorrectedEMAAdaptive=CorrectedEMAAdaptive)
+ALGORITHMS.update(AdaGradNorm=AdaGradNorm, EMAAdaptive=EMAAdaptive, CorrectedEMAAdaptive=CorrectedEMAAdaptive,
+                  CubicNewton=CubicNewton, NegativeCurvature=NegativeCurvature)
+ALGORITHMS.update({**ACCELERATED, **ONLINE_ADAPTIVE, **SECTIONS_21_22})
 
-from algorithms.proximal_point import SECTIONS_21_22 as _S21_22; ALGORITHMS.update(_S21_22)  # noqa: E402,E702
 __all__ = [
     "ALGORITHMS", "GD", "SGD", "Algorithm", "Hogwild", "CosineAnnealing", "CosineWithRestarts", "HyperParameter",
     "LAMB", "LARS", "LinearWarmup", "MinibatchSGD", "MomentumSGD", "NormalizedSGDMomentum", "NormalizedSGDVR",
@@ -35,6 +40,3 @@ __all__ = [
     "TorchMomentum", "TorchOptimizer", "Trace",
     "FIELDS", "as_schedule", "run", "run_in_chunks", "scale_for_batch_size", "torch_optimizer",
 ]
-from algorithms.adam import REGISTERED as _ONLINE_ADAPTIVE; ALGORITHMS.update(_ONLINE_ADAPTIVE)  # noqa: E402,E702
-from algorithms.accelerated import ACCELERATED  # noqa: E402  (sections 14, 15, 22)
-ALGORITHMS.update(ACCELERATED)

@@ -41,6 +41,7 @@ import torch
 
 from algorithms.protocol import Algorithm
 from problems import BoundOracle, ProblemBatch
+from problems._batch import hessians
 
 Tensor = torch.Tensor
 
@@ -51,8 +52,11 @@ class ProtocolError(TypeError):
 
 #: The quantities ``run`` records by default (``record=``).
 FIELDS = ("loss", "grad_sq", "dist_sq", "avg_iterate_loss")
-#: Fields recorded only when named in ``record=``: the error of an algorithm's gradient estimate.
-OPTIONAL_FIELDS = ("estimate_err_sq",)
+#: Fields recorded only when named in ``record=``: the error of an algorithm's gradient estimate, and the
+#: second-order records of section 25: ``curvature`` = -lambda_min(Hess L(w_t)) (B, R, T+1), ``grad_floor``
+#: = 8 d eps ||Hess L(w_t)||_op ||w_t|| (B, R, T+1), the rounding level of a gradient computed at w_t
+#: (eps the dtype's machine epsilon), and ``step_sq`` = ||w_{t+1} - w_t||^2 (B, R, T).
+OPTIONAL_FIELDS = ("estimate_err_sq", "curvature", "grad_floor", "step_sq")
 #: The fields measured from an algorithm's ``probe`` (module docstring), with the key each needs;
 #: recorded only when named in ``record``.
 PROBE_FIELDS = {"est_err": "estimate", "anchor_loss": "anchor", "est_sq": "estimate_sq"}
@@ -89,6 +93,9 @@ class Trace:
     est_err: Tensor | None = None
     anchor_loss: Tensor | None = None
     est_sq: Tensor | None = None
+    curvature: Tensor | None = None
+    grad_floor: Tensor | None = None
+    step_sq: Tensor | None = None
 
 
 def run(algorithm: Algorithm, problem: ProblemBatch, oracle: BoundOracle, horizon: int,
@@ -223,7 +230,9 @@ class _Recorder:
         self.block = block_length(replicas, problem.dim)
         self.pending: list[Tensor] = []
         self.grads: list[tuple[Tensor, int] | None] = []
-        self.parts: dict[str, list[Tensor]] = {name: [] for name in ("loss", "grad_sq", "dist_sq") if name in fields}
+        self.parts: dict[str, list[Tensor]] = {name: [] for name in ("loss", "grad_sq", "dist_sq", "curvature", "grad_floor",
+                                                                  "step_sq")
+                                               if name in fields}
         self.averaged = 0
         self.w_sum: Tensor | None = None
         self.needs_grad = "grad_sq" in fields or ("loss" in fields and problem.loss_given_grad is not None)
@@ -243,6 +252,8 @@ class _Recorder:
         grad L(previous) from the family's remembered gradient if the step computed it there and
         nobody changed it since."""
         last, grads = self.remembered, self.grads
+        if "step_sq" in self.parts:
+            self.parts["step_sq"].append((w - previous).square().sum(-1)[..., None])
         if (last is not None and grads and last[0] is previous and last[1] == previous._version
                 and last[3] == last[2]._version):
             grads[-1] = (last[2], last[3])
@@ -286,6 +297,13 @@ class _Recorder:
             elif loss is None:
                 loss = self.problem.loss(points)
             self.parts["loss"].append(loss.reshape(B, R, K))
+        if "curvature" in self.parts or "grad_floor" in self.parts:
+            eigenvalues = torch.linalg.eigvalsh(hessians(self.problem, points))
+            if "curvature" in self.parts:
+                self.parts["curvature"].append(-eigenvalues[..., 0].reshape(B, R, K))
+            if "grad_floor" in self.parts:
+                floor = 8 * d * torch.finfo(W.dtype).eps * eigenvalues.abs().amax(-1) * points.norm(dim=-1)
+                self.parts["grad_floor"].append(floor.reshape(B, R, K))
         if "dist_sq" in self.parts:
             w_star = self.problem.w_star
             self.parts["dist_sq"].append(torch.full((B, R, K), float("nan"), dtype=W.dtype, device=W.device)

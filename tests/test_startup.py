@@ -42,7 +42,7 @@ def test_list_imports_neither_torch_nor_the_checker_nor_plots_nor_dask() -> None
 
 
 def test_the_catalog_integrates_nothing_at_import() -> None:
-    """The proof steps that integrate (P3.1, S8.2, T3.2) do so when verified."""
+    """The proof steps that integrate (P3.1, S8.2, T3.2, P25.3, L25.4, L25.5) do so when verified."""
     code = ("import sympy\n"
             "def refuse(*a, **k):\n    raise AssertionError('sympy.integrate at import')\n"
             "real, sympy.integrate = sympy.integrate, refuse\n"

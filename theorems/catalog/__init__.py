@@ -9,15 +9,15 @@ from theorems.catalog import (appendix_convexity, appendix_probability, s02_conv
                               s13_smooth_convex, s14_integrator, s15_accelerated, s15_online, s16_adaptive_online,
                               s17_adam, s18_parallel, s19_hogwild, s20_momentum, s21_regularization,
                               s21_strongly_convex, s22_accelerated, s22_strongly_convex_sgd, s23_svrg,
-                              s24_normalized)
+                              s24_normalized, s25_second_order)
 from theorems.language.spec import Spec
 
 _MODULES = (s02_convex_gd, s03_sgd_convex, s03_shuffling, s05_function_classes, s05_smooth, s06_sgd_nonconvex,
             s07_minibatch, s08_1_schedules, s08_schedules, s10_background, s10_adagrad, s11_noise, s12_ema,
             s13_smooth_convex, s14_integrator, s15_accelerated, s15_online, s16_adaptive_online, s17_adam,
             s18_parallel, s19_hogwild, s20_momentum, s21_strongly_convex, s21_regularization,
-            s22_strongly_convex_sgd, s22_accelerated, s23_svrg, s24_normalized, appendix_probability,
-            appendix_convexity)
+            s22_strongly_convex_sgd, s22_accelerated, s23_svrg, s24_normalized, s25_second_order,
+            appendix_probability, appendix_convexity)
 
 #: Every spec, by catalog ID, in the order of the notes.
 CATALOG: dict[str, Spec] = {spec.id: spec for spec in sorted((spec for module in _MODULES for spec in module.SPECS),

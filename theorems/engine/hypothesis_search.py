@@ -23,7 +23,7 @@ from theorems.engine.profiles import Profile
 from theorems.engine.claims import Evidence, evaluate_claim
 from theorems.engine.plan import combinations, round_key
 from theorems.engine.round_data import RoundKey
-from theorems.engine.rounds import build_round
+from theorems.engine.rounds import build_shared_round
 from theorems.engine.seeding import derive_seed
 from theorems.engine.plan import horizons as setting_horizons
 from theorems.language.spec import Claim, Spec
@@ -76,8 +76,11 @@ def hypothesis_search(spec: Spec, claim: Claim, profile: Profile, seed: int = 0,
            draw=st.integers(0, 2 ** 62))
     def run_round(combo, horizon, dim, draw):
         key = round_key(spec, setting, combo, derive_seed(seed, draw), horizon, dim, profile, device)
-        outcome = evaluate_claim(claim, build_round(spec, key), level, profile.rtol, profile.atol)
+        data = build_shared_round(spec, key, [claim])  # None: no instance meets the claim's condition
         seen["rounds"] = int(seen["rounds"]) + 1
+        if data is None:
+            return
+        outcome = evaluate_claim(claim, data, level, profile.rtol, profile.atol)
         worst = outcome.worst
         if worst is not None and math.isfinite(worst.tightness):
             target(worst.tightness, label="tightness")

@@ -7,7 +7,8 @@ from typing import Any, Callable, Mapping
 import sympy as sp
 import torch
 
-from algorithms import ProtocolError, run
+from algorithms import ProtocolError, Trace, run
+from algorithms.cubic_newton import SecondOrderOracle
 from algorithms.coupled import PairedSamples, run_coupled
 from problems import BoundOracle, ProblemBatch
 from theorems.engine.loading import load_algorithm
@@ -58,8 +59,13 @@ def trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemBa
                                                       "grad_sq_1"}),
                                          ("avg_iterate_loss", {"avg_iterate_subopt"}),
                                          ("estimate_err_sq", set(S.ESTIMATE_ERROR)), ("est_err", {"est_err_t"}),
-                                         ("anchor_loss", {"anchor_subopt_t"}), ("est_sq", {"est_sq_t"}))
+                                         ("anchor_loss", {"anchor_subopt_t"}), ("est_sq", {"est_sq_t"}),
+                                         ("grad_sq", {"grad_sq_next", "sosp_eps", "sosp_eps_J"}),
+                                         ("curvature", {"lam_t", "lam_next", "sosp_eps", "sosp_eps_J"}),
+                                         ("step_sq", {"step_sq_t"}), ("grad_floor", {"grad_floor_next"}))
               if used & names]
+    if getattr(algorithm, "needs_hessian", False):
+        oracle = dataclasses.replace(oracle, sample=SecondOrderOracle(oracle.sample, problem))
     if getattr(algorithm, "needs_paired_samples", False):
         oracle = dataclasses.replace(oracle, sample=PairedSamples(oracle.sample, generator))
     try:
@@ -99,12 +105,34 @@ def trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemBa
                 "sum_grad_norm": grad_sq[..., :T].sqrt().sum(-1, keepdim=True),
                 "min_grad_sq": grad_sq.amin(-1, keepdim=True), "grad_sq_t": grad_sq[..., :T],
                 "grad_sq_1": grad_sq[..., :1]}
+    out |= second_order_values(trace, values)
     if trace.avg_iterate_loss is not None:
         out["avg_iterate_subopt"] = trace.avg_iterate_loss[..., None] - Lstar
     for symbol, probed in (("est_err_t", trace.est_err), ("est_sq_t", trace.est_sq),
                            ("anchor_subopt_t", None if trace.anchor_loss is None else trace.anchor_loss - Lstar)):
         if probed is not None:
             out[symbol] = probed
+    return out
+
+
+def second_order_values(trace: Trace, values: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """The section-25 trace symbols (theorems.language.symbols) that the recorded fields give."""
+    out: dict[str, Tensor] = {}
+    T, curvature, grad_sq = trace.horizon, trace.curvature, trace.grad_sq
+    if trace.step_sq is not None:
+        out["step_sq_t"] = trace.step_sq
+    if trace.grad_floor is not None:
+        out["grad_floor_next"] = trace.grad_floor[..., 1:]
+    if grad_sq is not None:
+        out["grad_sq_next"] = grad_sq[..., 1:]
+    if curvature is not None:
+        out |= {"lam_t": curvature[..., :T], "lam_next": curvature[..., 1:]}
+    if curvature is not None and grad_sq is not None:
+        hessian_eps = torch.clamp(curvature[..., 1:], min=0).square() / 4
+        grad_norm = grad_sq[..., 1:].sqrt()
+        out["sosp_eps"] = torch.maximum(grad_norm, hessian_eps).amin(-1, keepdim=True)
+        if "J" in values:
+            out["sosp_eps_J"] = torch.maximum(values["J"] * grad_norm, hessian_eps).amin(-1, keepdim=True)
     return out
 
 

@@ -11,6 +11,7 @@ from typing import AbstractSet, Mapping
 import torch
 
 from problems import ProblemBatch
+from problems._batch import hessians
 from problems.moreau import MoreauEnvelope, weak_convexity
 
 Tensor = torch.Tensor
@@ -92,6 +93,12 @@ def function_class_values(problem: ProblemBatch, w: Tensor, v: Tensor, needed: A
         hv = problem.hvp(w, v)
         out["hess_v_sq"] = hv.square().sum(-1, keepdim=True)
         out["curv_v"] = (v * hv).sum(-1, keepdim=True)
+    if "taylor_grad_sq" in needed:
+        taylor = problem.grad(w + v) - problem.grad(w) - problem.hvp(w, v)
+        out["taylor_grad_sq"] = taylor.square().sum(-1, keepdim=True)
+    if "hess_diff_op" in needed:
+        difference = hessians(problem, w + v) - hessians(problem, w)
+        out["hess_diff_op"] = torch.linalg.eigvalsh(difference).abs().amax(-1, keepdim=True)
     if "hess_power_sq" in needed:
         out["hess_power_sq"] = power_iteration_sq(problem, w, v)
     if needed & ENVELOPE:

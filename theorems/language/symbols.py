@@ -192,3 +192,25 @@ ONLINE = {s.name: s for s in (sum_gw, sum_gu, sum_aw, sum_au, sum_g_sq, sum_coor
 #: The online symbols a hyper-parameter may use (known before the run).
 ONLINE_HYPER = {s.name: s for s in (D_2, D_inf, dim)}
 PER_STEP.update({s.name: s for s in (mhat_t, vhat_t)})
+# Second-order quantities (section 25). Trace, per step t = 1..T: lambda(w) = -lambda_min(Hess L(w)) (the
+# notes' lambda(w), Theorem 25.8) at w_t and w_{t+1}, ||grad L(w_{t+1})||^2 and the step ||w_{t+1} - w_t||^2;
+# per replica, the smallest eps for which some w_{t+1}, t = 1..T, is an (eps, 2 sqrt(eps))-second-order
+# stationary point (Definition 25.6): min_t max(||grad L(w_{t+1})||, max(lambda(w_{t+1}), 0)^2 / 4), and the
+# same with the gradient weighted by the instance's J: min_t max(J ||grad L(w_{t+1})||, max(lambda, 0)^2 / 4).
+lam_t = sp.Symbol("lam_t", real=True)
+lam_next = sp.Symbol("lam_next", real=True)
+grad_sq_next = sp.Symbol("grad_sq_next", nonnegative=True)
+step_sq_t = sp.Symbol("step_sq_t", nonnegative=True)
+sosp_eps = sp.Symbol("sosp_eps", nonnegative=True)
+sosp_eps_J = sp.Symbol("sosp_eps_J", nonnegative=True)
+# 8 d eps ||Hess L(w_{t+1})||_op ||w_{t+1}||: the rounding level of the gradient computed at w_{t+1} (a claim
+# whose bound vanishes at a stationary point, such as ||grad L(w_{t+1})|| <= J ||w_{t+1} - w_t||^2, adds it)
+grad_floor_next = sp.Symbol("grad_floor_next", nonnegative=True)
+SECOND_ORDER_PER_STEP = {s.name: s for s in (lam_t, lam_next, grad_sq_next, step_sq_t, grad_floor_next)}
+TRACE.update({**SECOND_ORDER_PER_STEP, sosp_eps.name: sosp_eps, sosp_eps_J.name: sosp_eps_J})
+PER_STEP.update(SECOND_ORDER_PER_STEP)
+# Pointwise: ||grad L(w + v) - grad L(w) - Hess L(w) v||^2 (Lemma 25.5) and ||Hess L(w + v) - Hess L(w)||_op
+# (Definition 25.1, Proposition 25.3).
+taylor_grad_sq = sp.Symbol("taylor_grad_sq", nonnegative=True)
+hess_diff_op = sp.Symbol("hess_diff_op", nonnegative=True)
+POINTWISE.update({taylor_grad_sq.name: taylor_grad_sq, hess_diff_op.name: hess_diff_op})
