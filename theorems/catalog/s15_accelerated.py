@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sympy as sp
 
-from algorithms.accelerated import S_alpha, alpha_t
+from theorems.language.sequences import S_alpha, alpha_t
 from theorems.language.spec import Claim, Coupled, ProofStep, Setting, Source, Spec
 from theorems.language.symbols import D, H, T, c, coupled_dist, coupled_scale, eta, last_subopt, t
 
