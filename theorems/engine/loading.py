@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Mapping
 import sympy as sp
 import torch
 
-from algorithms import ALGORITHMS, torch_optimizer
+from algorithms import ALGORITHMS, ProtocolError, torch_optimizer
 from theorems.language.expressions import ExpressionError, parse_expression
 
 
@@ -114,3 +114,26 @@ def parse_hyper(text: str, allowed: Iterable[str], context: str) -> sp.Expr:
         return parse_expression(text, sorted(set(allowed)))
     except ExpressionError as exc:
         raise AlgorithmLoadError(f"{context}: {exc}") from None
+
+
+def build_algorithm(reference: str, options: Mapping[str, Any], hyper: Mapping[str, Any], variant: bool,
+                    context: str) -> Any:
+    """``load_algorithm(reference, options)(**hyper)``, checked to follow the protocol. A variant's
+    failures (``variant``: the user named the algorithm) are ProtocolErrors (exit 2) naming
+    ``context`` (e.g. "the hyper-parameters of T5.8"); a built-in's propagate."""
+    factory = load_algorithm(reference, options)
+    try:
+        algorithm = factory(**hyper)
+    except TypeError as exc:
+        raise ProtocolError(f"algorithm factory {reference} cannot be called with {context} "
+                            f"({', '.join(sorted(hyper))}): {exc}") from None
+    except (Exception, SystemExit) as exc:
+        if not variant:
+            raise
+        raise ProtocolError(f"algorithm factory {reference} raised {type(exc).__name__} when called with {context} "
+                            f"({', '.join(sorted(hyper))}; each a tensor with one value per instance, or a schedule "
+                            f"t -> tensor): {exc}") from None
+    if not (hasattr(algorithm, "init") and hasattr(algorithm, "step")):
+        raise ProtocolError(f"{reference}(...) returned a {type(algorithm).__name__}, which has no init/step methods "
+                            "(see algorithms/protocol.py)")
+    return algorithm

@@ -35,7 +35,7 @@ from algorithms import ProtocolError
 from problems import _random as rnd
 from problems.online import ADVERSARIES, STATIONARY, Context
 from problems.projections import SETS
-from theorems.engine.loading import load_algorithm
+from theorems.engine.loading import build_algorithm
 from theorems.engine.online_ascent import ascend
 from theorems.engine.round_data import RoundKey
 from theorems.engine.seeding import derive_seed, draw_free
@@ -86,21 +86,8 @@ def _factory_hyper(key: RoundKey, values: dict[str, Tensor], like: Tensor,
 
 def _algorithm(setting: Setting, key: RoundKey, hyper: dict[str, Any]) -> Any:
     """The setting's algorithm, or the key's variant (whose failures are ProtocolErrors: exit 2)."""
-    reference = key.algorithm or setting.algorithm
-    factory = load_algorithm(reference, key.options)
-    try:
-        algorithm = factory(**hyper)
-    except TypeError as exc:
-        raise ProtocolError(f"algorithm factory {reference} cannot be called with the hyper-parameters "
-                            f"({', '.join(sorted(hyper))}): {exc}") from None
-    except (Exception, SystemExit) as exc:
-        if key.algorithm is None:
-            raise
-        raise ProtocolError(f"algorithm factory {reference} raised {type(exc).__name__}: {exc}") from None
-    if not (hasattr(algorithm, "init") and hasattr(algorithm, "step")):
-        raise ProtocolError(f"{reference}(...) returned a {type(algorithm).__name__}, which has no init/step "
-                            "methods (see algorithms/protocol.py)")
-    return algorithm
+    return build_algorithm(key.algorithm or setting.algorithm, key.options, hyper, key.algorithm is not None,
+                           "the hyper-parameters")
 
 
 def build(setting: Setting, key: RoundKey, hyper: Mapping[str, sp.Expr]) -> tuple[OnlineBatch, dict[str, Tensor], int]:

@@ -11,7 +11,7 @@ from algorithms import ProtocolError, Trace, run
 from algorithms.cubic_newton import SecondOrderOracle
 from algorithms.coupled import PairedSamples, run_coupled
 from problems import BoundOracle, ProblemBatch
-from theorems.engine.loading import load_algorithm
+from theorems.engine.loading import build_algorithm, load_algorithm
 from theorems.engine.plan import (claim_symbols, deterministic, horizon_integer, hyper_expressions, minibatch_size,
                                   needs_noise_variance)
 from theorems.engine.round_data import RoundKey
@@ -36,21 +36,8 @@ def trace_values(spec: Spec, setting: Setting, key: RoundKey, problem: ProblemBa
             hyper[name] = schedule(sp.sympify(expr), values, like, key.horizon)
     if setting.minibatch:
         hyper["batch_size"] = minibatch_size(setting, key)
-    factory = load_algorithm(key.algorithm or setting.algorithm, key.options)
-    try:
-        algorithm = factory(**hyper)
-    except TypeError as exc:
-        raise ProtocolError(f"algorithm factory {key.algorithm or setting.algorithm} cannot be called with "
-                            f"the hyper-parameters of {spec.id} ({', '.join(sorted(hyper))}): {exc}") from None
-    except (Exception, SystemExit) as exc:
-        if key.algorithm is None:
-            raise
-        raise ProtocolError(f"algorithm factory {key.algorithm} raised {type(exc).__name__} when called with the "
-                            f"hyper-parameters of {spec.id} ({', '.join(sorted(hyper))}; each a tensor with one "
-                            f"value per instance, or a schedule t -> tensor): {exc}") from None
-    if not (hasattr(algorithm, "init") and hasattr(algorithm, "step")):
-        raise ProtocolError(f"{key.algorithm or setting.algorithm}(...) returned a {type(algorithm).__name__}, "
-                            "which has no init/step methods (see algorithms/protocol.py)")
+    algorithm = build_algorithm(key.algorithm or setting.algorithm, key.options, hyper, key.algorithm is not None,
+                                f"the hyper-parameters of {spec.id}")
     replicas = 1 if deterministic(setting, key) else key.replicas
     noise_variance = needs_noise_variance(spec, setting)
     used = claim_symbols(spec, setting)  # record only the trace fields whose symbols the claims use
