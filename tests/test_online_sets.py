@@ -16,7 +16,7 @@ from algorithms.adagrad_diag import DiagonalAdaGrad
 from problems.online import ADVERSARIES, Context
 from problems.projections import SETS, project_box, project_l2_ball, worst_in_box, worst_in_l2_ball
 from theorems.catalog import CATALOG
-from theorems.engine import online_rounds, statistics
+from theorems.engine import loading, statistics
 from theorems.engine.round_data import RoundKey
 from theorems.engine.rounds import build_round
 
@@ -101,7 +101,7 @@ def test_regret_symbols_match_a_direct_computation(adversary: str, monkeypatch) 
     """sum_gw - sum_gu equals sum_t <g_t, w_t - u> computed step by step, with u the LP's minimiser
     of <sum_t g_t, u> over the box; the iterates stay in the box."""
     Recording.seen = []
-    monkeypatch.setattr(online_rounds, "load_algorithm", lambda reference, options=None: Recording)
+    monkeypatch.setattr(loading, "load_algorithm", lambda reference, options=None: Recording)
     data = _round("T16.3", "adversarial", adversary, 7, 6, 3)
     ws = torch.stack([w for w, _ in Recording.seen])        # (T, B, 1, d)
     gs = torch.stack([g for _, g in Recording.seen])
